@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["apps/*/src/**/*.test.ts", "packages/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    exclude: ["**/node_modules/**"],
+    // Cluster tests open real loopback sockets; none of them waits on wall-clock time.
+    testTimeout: 20_000,
+  },
+});
