@@ -1,0 +1,28 @@
+import { readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
+
+/** The follower's settings, read once from the environment at start-up (names as in the chapter). */
+export interface FollowerConfig {
+  /** PORT, default 3001. */
+  port: number;
+  /** HOST; unset means loopback only (127.0.0.1 and ::1). */
+  host: string | undefined;
+  /** LEADER_URL, default http://localhost:3000. */
+  leaderUrl: string;
+  /** POLL_INTERVAL_MS, default 300: the pause between two fetches that found nothing new. */
+  pollIntervalMs: number;
+  /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
+  applyLagMs: number;
+}
+
+const MINUTE = 60_000;
+
+/** Reads and checks the follower's settings; throws a ConfigError naming the variable that is wrong. */
+export function readFollowerConfig(env: Record<string, string | undefined>): FollowerConfig {
+  return {
+    port: readPort(env, 3001),
+    host: readHost(env),
+    leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
+    pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
+    applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
+  };
+}

@@ -1,0 +1,89 @@
+import { checkOrderId, type Orders } from "@lab/orders";
+import { httpError, readQueryNumber, type Clock } from "@lab/service";
+import { Router, type Response } from "express";
+
+/** The most a reader may ask the follower to wait for `minOffset`. */
+export const MAX_WAIT_MS = 30_000;
+/** How long a reader waits for `minOffset` when it does not say. */
+export const DEFAULT_WAIT_MS = 2000;
+
+export interface FollowerRoutesDeps {
+  orders: Orders;
+  clock: Clock;
+  leaderUrl: string;
+  applyLagMs: number;
+  /** The replication position, for replies. */
+  position(): { nextFrom: number; appliedOffset: number | null; head: number | null };
+  /** Resolves true once `offset` is applied, false once `timeout` settles. */
+  waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
+  /** The body of `GET /status`. */
+  status(): object;
+}
+
+/**
+ * The follower's routes. It only reads: the state it serves is whatever it has applied from the
+ * leader's log so far, which is why a read here can be stale. `?minOffset=N` lets a reader ask for
+ * "at least up to offset N" (the offset of its own write): the follower waits, bounded, until it
+ * has applied N, or answers 504 with its position so the reader can go to the leader instead.
+ * Writes are refused with the leader's URL, as Valkey's replicas answer READONLY.
+ */
+export function followerRoutes(deps: FollowerRoutesDeps): Router {
+  const { orders, clock, leaderUrl, applyLagMs, position } = deps;
+  const router = Router();
+
+  router.get("/health", (_req, res) => {
+    res.json({ ok: true, follower: true });
+  });
+
+  router.get("/status", (_req, res) => {
+    res.json(deps.status());
+  });
+
+  router.get("/orders/:id", async (req, res) => {
+    const check = checkOrderId(req.params.id);
+    if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
+    const minOffset = readQueryNumber(req.query, "minOffset");
+    const timeoutMs = readQueryNumber(req.query, "timeoutMs", { fallback: DEFAULT_WAIT_MS, max: MAX_WAIT_MS });
+    if (minOffset !== undefined) await waitOrRefuse(res, minOffset, timeoutMs);
+
+    const order = orders.get(check.id);
+    if (!order) {
+      throw httpError(404, "ORDER_NOT_FOUND", "not found (maybe not replicated yet)", { follower: true, ...position() });
+    }
+    const { nextFrom, appliedOffset } = position();
+    res.json({ ok: true, follower: true, nextFrom, appliedOffset, applyLagMs, order });
+  });
+
+  /** Waits until `minOffset` is applied; throws a 504 that says where the follower stands if it is not in time. */
+  async function waitOrRefuse(res: Response, minOffset: number, timeoutMs: number) {
+    const gaveUp = new AbortController();
+    const onClose = () => gaveUp.abort(); // the reader went away: stop waiting for it
+    res.once("close", onClose);
+    try {
+      const applied = await deps.waitForApplied(minOffset, clock.sleep(timeoutMs, gaveUp.signal));
+      if (!applied) {
+        const at = position();
+        throw httpError(
+          504,
+          "NOT_YET_APPLIED",
+          `follower has applied up to offset ${at.appliedOffset ?? "none"}, not yet ${minOffset}, after waiting ${timeoutMs} ms; read from the leader at ${leaderUrl}`,
+          { follower: true, minOffset, waitedMs: timeoutMs, leader: leaderUrl, ...at },
+        );
+      }
+    } finally {
+      res.off("close", onClose);
+      gaveUp.abort(); // releases the timeout's sleep
+    }
+  }
+
+  // A follower never takes writes: say where they go instead.
+  router.all("/{*path}", (req, _res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    throw httpError(403, "READONLY", `this follower is read-only; send ${req.method} ${req.path} to the leader at ${leaderUrl}`, {
+      follower: true,
+      leader: leaderUrl,
+    });
+  });
+
+  return router;
+}
