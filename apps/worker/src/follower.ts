@@ -36,6 +36,8 @@ export interface Follower {
   stop(): Promise<void>;
   /** What `GET /status` shows. */
   status(): FollowerStatus;
+  /** Resolves true once `offset` is applied, false if `timeout` settles first. */
+  waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
 }
 
 export interface FollowerStatus {
@@ -149,6 +151,7 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
     pollOnce: (signal) => receiver.pollOnce(signal),
     applyDue: () => replica.applyDue(clock.now()),
     status,
+    waitForApplied: (offset, timeout) => replica.waitForApplied(offset, timeout),
     start() {
       if (running) return;
       const stop = new AbortController();

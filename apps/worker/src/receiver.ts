@@ -34,21 +34,24 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
   let failingSince = 0;
   let lastProblem = "";
 
-  /** Counts a failed poll; says so once per kind of problem, not once per poll. */
-  const noteFailure = (problem: string, leaderAnswered: boolean) => {
+  /**
+   * Counts a failed poll and says so once per kind of problem (`kind`), not once per poll: an
+   * outage that starts with a reset connection and goes on with refused ones is one outage.
+   */
+  const noteFailure = (kind: string, problem: string, leaderAnswered: boolean) => {
     if (failures === 0) failingSince = clock.now();
     failures++;
     reachable = leaderAnswered;
-    if (problem !== lastProblem) {
-      lastProblem = problem;
-      logLine(`${problem}; still serving what was applied, retrying every ${backoffMs()} ms or less (at most ${MAX_BACKOFF_MS} ms)`);
+    if (kind !== lastProblem) {
+      lastProblem = kind;
+      logLine(`${problem}; serving what was applied so far, retrying in ${backoffMs()} ms and backing off up to ${MAX_BACKOFF_MS} ms`);
     }
   };
 
-  const noteSuccess = () => {
+  const noteSuccess = (from: number) => {
     if (failures > 0) {
       const seconds = ((clock.now() - failingSince) / 1000).toFixed(1);
-      logLine(`leader answers again after ${seconds} s (${failures} failed polls); resuming from offset ${replica.nextFrom}`);
+      logLine(`leader answers again after ${seconds} s (${failures} failed polls); resuming from offset ${from}`);
     }
     failures = 0;
     lastProblem = "";
@@ -80,22 +83,23 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
      */
     async pollOnce(signal?: AbortSignal): Promise<number> {
       if (replica.pending >= maxPending) return pollIntervalMs;
+      const from = replica.nextFrom;
       try {
-        const reply = await client.fetchEvents(replica.nextFrom, { limit: batchLimit, signal });
+        const reply = await client.fetchEvents(from, { limit: batchLimit, signal });
         head = reply.head;
         lastContactAt = clock.now();
         const got = replica.receive(reply.events, clock.now());
         if (got.gap) {
-          noteFailure(`leader's reply skipped from offset ${got.gap.want} to ${got.gap.got}; nothing after the gap is applied`, true);
+          noteFailure("gap", `leader's reply skipped from offset ${got.gap.want} to ${got.gap.got}; nothing after the gap is applied`, true);
           return backoffMs();
         }
-        noteSuccess();
+        noteSuccess(from);
         return got.accepted > 0 && replica.nextFrom < reply.head ? 0 : pollIntervalMs;
       } catch (err) {
         if (signal?.aborted) return 0;
-        if (err instanceof LeaderUnreachableError) noteFailure(`leader at ${client.leaderUrl} is unreachable (${err.reason})`, false);
-        else if (err instanceof LeaderReplyError) noteFailure(`leader refused to send events (${err.status} ${err.code}: ${err.message})`, true);
-        else noteFailure(`fetching events failed: ${(err as Error)?.message ?? err}`, true);
+        if (err instanceof LeaderUnreachableError) noteFailure("unreachable", `leader at ${client.leaderUrl} is unreachable (${err.reason})`, false);
+        else if (err instanceof LeaderReplyError) noteFailure(`refused ${err.code}`, `leader refused to send events (${err.status} ${err.code}: ${err.message})`, true);
+        else noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
         return backoffMs();
       }
     },
