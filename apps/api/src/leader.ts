@@ -26,12 +26,11 @@ export function createLeaderApp({ log = createMemoryLog(), clock = systemClock, 
   const orders = createOrders();
   const app = express();
   app.disable("x-powered-by");
-  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.get("/health", (_req, res) => {
     res.json({ ok: true, leader: true, head: log.head });
   });
-  app.use(ordersRoutes({ orders, log, clock, logLine }));
+  app.use(ordersRoutes({ orders, log, clock, logLine, bodyLimitBytes: BODY_LIMIT_BYTES }));
   app.use(eventsRoute(log));
 
   app.use(notFoundRoute);

@@ -1,13 +1,15 @@
 import { applyEvent, checkOrderId, decide, type OrderCommand, type OrderEvent, type Orders } from "@lab/orders";
 import type { ReplicationLog } from "@lab/replication";
 import { httpError, type Clock, type LogLine } from "@lab/service";
-import { Router, type Request } from "express";
+import express, { Router, type Request } from "express";
 
 export interface OrdersRoutesDeps {
   orders: Orders;
   log: ReplicationLog<OrderEvent>;
   clock: Clock;
   logLine: LogLine;
+  /** The largest JSON body accepted (413 beyond it). */
+  bodyLimitBytes: number;
 }
 
 const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
@@ -18,7 +20,7 @@ const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FO
  * event to the leader's own state with the same `applyEvent` every follower uses. Nothing else
  * changes the state, so the log and the state cannot disagree. A refused command appends nothing.
  */
-export function ordersRoutes({ orders, log, clock, logLine }: OrdersRoutesDeps): Router {
+export function ordersRoutes({ orders, log, clock, logLine, bodyLimitBytes }: OrdersRoutesDeps): Router {
   const router = Router();
 
   const write = (command: OrderCommand) => {
@@ -33,7 +35,8 @@ export function ordersRoutes({ orders, log, clock, logLine }: OrdersRoutesDeps):
     return { ok: true, leader: true, order, event };
   };
 
-  router.post("/orders", (req, res) => {
+  // Only this route reads a body, so only it parses one: elsewhere a stray body is ignored.
+  router.post("/orders", express.json({ limit: bodyLimitBytes }), (req, res) => {
     res.status(201).json(write({ type: "create", orderId: readBodyId(req) }));
   });
   router.post("/orders/:id/confirm", (req, res) => {

@@ -49,9 +49,11 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
   };
 
   const noteSuccess = (from: number) => {
-    if (failures > 0) {
+    if (failures > 0 && lastContactAt === undefined) {
+      logLine(`reached the leader at ${client.leaderUrl}; replicating from offset ${from}`);
+    } else if (failures > 0) {
       const seconds = ((clock.now() - failingSince) / 1000).toFixed(1);
-      logLine(`leader answers again after ${seconds} s (${failures} failed polls); resuming from offset ${from}`);
+      logLine(`leader answers again after ${seconds} s (${failures} failed ${failures === 1 ? "poll" : "polls"}); resuming from offset ${from}`);
     }
     failures = 0;
     lastProblem = "";
@@ -87,17 +89,21 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
       try {
         const reply = await client.fetchEvents(from, { limit: batchLimit, signal });
         head = reply.head;
-        lastContactAt = clock.now();
         const got = replica.receive(reply.events, clock.now());
         if (got.gap) {
           noteFailure("gap", `leader's reply skipped from offset ${got.gap.want} to ${got.gap.got}; nothing after the gap is applied`, true);
+          lastContactAt = clock.now();
           return backoffMs();
         }
         noteSuccess(from);
+        lastContactAt = clock.now();
         return got.accepted > 0 && replica.nextFrom < reply.head ? 0 : pollIntervalMs;
       } catch (err) {
         if (signal?.aborted) return 0;
-        if (err instanceof LeaderUnreachableError) noteFailure("unreachable", `leader at ${client.leaderUrl} is unreachable (${err.reason})`, false);
+        if (err instanceof LeaderUnreachableError) {
+        const problem = lastContactAt === undefined ? "cannot reach the leader yet" : "leader is unreachable";
+        noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
+      }
         else if (err instanceof LeaderReplyError) noteFailure(`refused ${err.code}`, `leader refused to send events (${err.status} ${err.code}: ${err.message})`, true);
         else noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
         return backoffMs();
