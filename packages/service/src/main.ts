@@ -26,8 +26,19 @@ export function runMain(log: LogLine, start: () => Promise<{ close(): Promise<vo
       process.on("SIGTERM", () => stop("SIGTERM"));
     },
     (err: unknown) => {
-      log(err instanceof ConfigError ? `configuration error: ${err.message}` : `failed to start: ${(err as Error)?.stack ?? err}`);
+      log(describeStartFailure(err));
       process.exit(1);
     },
   );
+}
+
+/** One line for the failures a learner can fix; the stack for the rest. */
+function describeStartFailure(err: unknown): string {
+  if (err instanceof ConfigError) return `configuration error: ${err.message}`;
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === "EADDRINUSE") {
+    return `cannot listen: port ${e.port} on ${e.address} is already in use (is another copy running? set PORT to pick another port)`;
+  }
+  if (e?.code === "EADDRNOTAVAIL" || e?.code === "ENOTFOUND") return `cannot listen on HOST ${e.address ?? ""}: ${e.code} (use an address of this machine)`;
+  return `failed to start: ${e?.stack ?? err}`;
 }
