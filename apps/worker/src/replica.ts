@@ -133,8 +133,13 @@ export function createReplica<E>({ applyLagMs, apply, onApplied }: ReplicaOption
     whenReceived(signal?: AbortSignal): Promise<void> {
       return new Promise((resolve) => {
         if (signal?.aborted) return resolve();
-        receivedWaiters.push(resolve);
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        const wake = () => {
+          signal?.removeEventListener("abort", wake); // the loop's signal outlives many waits
+          receivedWaiters = receivedWaiters.filter((w) => w !== wake);
+          resolve();
+        };
+        receivedWaiters.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
       });
     },
 
