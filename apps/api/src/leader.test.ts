@@ -251,7 +251,7 @@ describe("GET /events -> a log of 25 events", () => {
   });
 
   it("answers from === head with no events and nextFrom === head", async () => {
-    await request(app).get("/events?from=25").expect(200, { ok: true, leader: true, from: 25, nextFrom: 25, head: 25, events: [] });
+    await request(app).get("/events?from=25").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, from: 25, nextFrom: 25, head: 25, events: [] });
   });
 
   it("refuses from > head with 409 OFFSET_OUT_OF_RANGE, giving start and head", async () => {
@@ -278,16 +278,16 @@ describe("GET /events -> a log of 25 events", () => {
 
 describe("GET /events -> an empty log", () => {
   it("answers from=0 with no events, and refuses from=1 with 409 naming head 0", async () => {
-    await request(app).get("/events").expect(200, { ok: true, leader: true, from: 0, nextFrom: 0, head: 0, events: [] });
-    const res = await expectRefused(() => request(app).get("/events?from=1"), 409, "OFFSET_OUT_OF_RANGE", /no events yet/);
+    await request(app).get("/events").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, from: 0, nextFrom: 0, head: 0, events: [] });
+    const res = await expectRefused(() => request(app).get("/events?from=1"), 409, "OFFSET_OUT_OF_RANGE", /no events \(head 0\)/);
     expect(res.body).toMatchObject({ start: 0, head: 0 });
   });
 });
 
 describe("GET /health", () => {
   it("reports the leader's head", async () => {
-    await request(app).get("/health").expect(200, { ok: true, leader: true, head: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 0 });
     await createOrders("o-1", "o-2");
-    await request(app).get("/health").expect(200, { ok: true, leader: true, head: 2 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 2 });
   });
 });

@@ -1,49 +1,25 @@
-import { applyEvent, checkOrderId, decide, type OrderCommand, type OrderEvent, type Orders } from "@lab/orders";
-import type { ReplicationLog } from "@lab/replication";
-import { httpError, type Clock, type LogLine } from "@lab/service";
+import { checkOrderId, type OrderCommand, type Orders } from "@lab/orders";
+import { httpError } from "@lab/service";
 import express, { Router, type Request } from "express";
-
-export interface OrdersRoutesDeps {
-  orders: Orders;
-  log: ReplicationLog<OrderEvent>;
-  clock: Clock;
-  logLine: LogLine;
-  /** The largest JSON body accepted (413 beyond it). */
-  bodyLimitBytes: number;
-}
-
-const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
+import type { WritePath } from "./write-path.ts";
 
 /**
- * The leader's order routes. Every write takes the same path, and the order of its steps is the
- * point: decide (is it legal? fix the time once), append the event to the log, then apply the
- * event to the leader's own state with the same `applyEvent` every follower uses. Nothing else
- * changes the state, so the log and the state cannot disagree. A refused command appends nothing.
+ * The leader's order routes: three writes, all through the write path, and a read. Replies keep
+ * the chapter's shape, `{ok, leader, order, event}`.
  */
-export function ordersRoutes({ orders, log, clock, logLine, bodyLimitBytes }: OrdersRoutesDeps): Router {
+export function ordersRoutes({ orders, writePath, bodyLimitBytes }: { orders: Orders; writePath: WritePath; bodyLimitBytes: number }): Router {
   const router = Router();
-
-  const write = (command: OrderCommand) => {
-    const decision = decide(orders, command, clock.now());
-    if (!decision.ok) {
-      const { ok: _ok, code, message, ...details } = decision;
-      throw httpError(refusalStatus[code], code, message, details);
-    }
-    const event = log.append(decision.event);
-    const order = applyEvent(orders, event);
-    logLine(`appended offset=${event.offset} type=${event.type} orderId=${event.orderId}`);
-    return { ok: true, leader: true, order, event };
-  };
+  const write = async (command: OrderCommand) => ({ ok: true, leader: true, ...(await writePath.write(command)) });
 
   // Only this route reads a body, so only it parses one: elsewhere a stray body is ignored.
-  router.post("/orders", express.json({ limit: bodyLimitBytes }), (req, res) => {
-    res.status(201).json(write({ type: "create", orderId: readBodyId(req) }));
+  router.post("/orders", express.json({ limit: bodyLimitBytes }), async (req, res) => {
+    res.status(201).json(await write({ type: "create", orderId: readBodyId(req) }));
   });
-  router.post("/orders/:id/confirm", (req, res) => {
-    res.json(write({ type: "confirm", orderId: readPathId(req) }));
+  router.post("/orders/:id/confirm", async (req, res) => {
+    res.json(await write({ type: "confirm", orderId: readPathId(req) }));
   });
-  router.post("/orders/:id/cancel", (req, res) => {
-    res.json(write({ type: "cancel", orderId: readPathId(req) }));
+  router.post("/orders/:id/cancel", async (req, res) => {
+    res.json(await write({ type: "cancel", orderId: readPathId(req) }));
   });
   router.get("/orders/:id", (req, res) => {
     const id = readPathId(req);

@@ -1,8 +1,12 @@
-export { createMemoryLog } from "./log.ts";
-export type { LogEntry, LogRead, ReplicationLog } from "./log.ts";
+export { createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId } from "./log.ts";
+export type { LogEntry, LogRead, MemoryLogOptions, ReplicationLog } from "./log.ts";
+export { openFileLog } from "./file-log.ts";
+export type { FileLogOptions } from "./file-log.ts";
+export { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export type { Checkpoint } from "./checkpoint.ts";
 export { createLogClient, LeaderReplyError, LeaderUnreachableError } from "./log-client.ts";
 export type { LogClient } from "./log-client.ts";
-export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT } from "./protocol.ts";
-export type { EventsReply, OffsetOutOfRangeReply, WriteReply } from "./protocol.ts";
+export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, RESYNC_CODES } from "./protocol.ts";
+export type { EventsReply, ResyncNeededReply, SnapshotReply, WriteReply } from "./protocol.ts";
 export { createReadYourWritesClient } from "./read-your-writes.ts";
 export type { ReadYourWritesClient, ReadYourWritesOptions, SessionReply } from "./read-your-writes.ts";

@@ -1,5 +1,5 @@
 import { Agent, request } from "undici";
-import type { EventsReply } from "./protocol.ts";
+import type { EventsReply, SnapshotReply } from "./protocol.ts";
 
 /** The leader could not be reached at all: refused, reset, timed out, unresolvable. */
 export class LeaderUnreachableError extends Error {
@@ -29,10 +29,15 @@ export class LeaderReplyError extends Error {
 }
 
 /** How a follower reads the leader's log. */
-export interface LogClient<E> {
+export interface LogClient<E, S = unknown> {
   readonly leaderUrl: string;
-  /** Fetches events from offset `from` (inclusive). Rejects with one of the two errors above. */
-  fetchEvents(from: number, options?: { limit?: number; signal?: AbortSignal }): Promise<EventsReply<E>>;
+  /**
+   * Fetches events from offset `from` (inclusive) of the log `logId` (omit it to take whatever
+   * log the leader has). Rejects with one of the two errors above.
+   */
+  fetchEvents(from: number, options?: { logId?: string | undefined; limit?: number; signal?: AbortSignal }): Promise<EventsReply<E>>;
+  /** Fetches the leader's snapshot. Rejects with one of the two errors above. */
+  fetchSnapshot(options?: { signal?: AbortSignal }): Promise<SnapshotReply<S>>;
   /** Closes the kept-alive connections. */
   close(): Promise<void>;
 }
@@ -43,40 +48,55 @@ export interface LogClient<E> {
  * `autoSelectFamily` tries every address a name resolves to, so `http://localhost:3000` reaches a
  * leader bound to 127.0.0.1 alone even where localhost resolves to ::1 first.
  */
-export function createLogClient<E>({ leaderUrl }: { leaderUrl: string }): LogClient<E> {
-  const agent = new Agent({ keepAliveTimeout: 30_000, autoSelectFamily: true, headersTimeout: 30_000, bodyTimeout: 30_000 });
+export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: string }): LogClient<E, S> {
+  const agent = new Agent({ keepAliveTimeout: 30_000, autoSelectFamily: true, headersTimeout: 60_000, bodyTimeout: 60_000 });
+
+  /** GETs a JSON reply; any answer but 200 becomes a LeaderReplyError with the leader's code. */
+  const getJson = async (url: URL, signal: AbortSignal | undefined): Promise<unknown> => {
+    let status: number;
+    let body: unknown;
+    try {
+      const reply = await request(url, { dispatcher: agent, signal });
+      status = reply.statusCode;
+      const text = await reply.body.text();
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
+      }
+    } catch (err) {
+      if (err instanceof LeaderReplyError || signal?.aborted) throw err;
+      const reason = (err as { code?: string }).code ?? (err as Error).message;
+      throw new LeaderUnreachableError(leaderUrl, reason, { cause: err });
+    }
+    if (status !== 200) {
+      const b = body as { code?: unknown; error?: unknown } | null;
+      const code = typeof b?.code === "string" ? b.code : "BAD_REPLY";
+      const message = typeof b?.error === "string" ? b.error : `leader replied ${status}`;
+      throw new LeaderReplyError(status, code, message, body);
+    }
+    return body;
+  };
+
   return {
     leaderUrl,
-    async fetchEvents(from, { limit, signal } = {}) {
+    async fetchEvents(from, { logId, limit, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
+      if (logId !== undefined) url.searchParams.set("logId", logId);
       if (limit !== undefined) url.searchParams.set("limit", String(limit));
-      let status: number;
-      let body: unknown;
-      try {
-        const reply = await request(url, { dispatcher: agent, signal });
-        status = reply.statusCode;
-        const text = await reply.body.text();
-        try {
-          body = JSON.parse(text);
-        } catch {
-          throw new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
-        }
-      } catch (err) {
-        if (err instanceof LeaderReplyError || signal?.aborted) throw err;
-        const reason = (err as { code?: string }).code ?? (err as Error).message;
-        throw new LeaderUnreachableError(leaderUrl, reason, { cause: err });
-      }
-      if (status !== 200) {
-        const b = body as { code?: unknown; error?: unknown } | null;
-        const code = typeof b?.code === "string" ? b.code : "BAD_REPLY";
-        const message = typeof b?.error === "string" ? b.error : `leader replied ${status}`;
-        throw new LeaderReplyError(status, code, message, body);
-      }
+      const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
-        throw new LeaderReplyError(status, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);
+        throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);
       }
       return body as EventsReply<E>;
+    },
+    async fetchSnapshot({ signal } = {}) {
+      const body = (await getJson(new URL("/snapshot", leaderUrl), signal)) as Partial<SnapshotReply<S>> | null;
+      if (body?.ok !== true || typeof body.logId !== "string" || !Number.isSafeInteger(body.offset) || body.state === undefined) {
+        throw new LeaderReplyError(200, "BAD_REPLY", "leader's /snapshot reply does not follow the protocol", body);
+      }
+      return body as SnapshotReply<S>;
     },
     close: () => agent.close(),
   };
@@ -88,6 +108,7 @@ function isEventsReply(body: unknown, from: number): boolean {
     typeof b === "object" &&
     b !== null &&
     b.ok === true &&
+    typeof b.logId === "string" &&
     b.from === from &&
     Number.isSafeInteger(b.nextFrom) &&
     Number.isSafeInteger(b.head) &&

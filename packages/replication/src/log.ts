@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /** An event as it sits in the log: the event itself plus the offset the log gave it. */
 export type LogEntry<E> = { offset: number } & E;
 
@@ -8,16 +10,24 @@ export type LogRead<E> =
 
 /**
  * The leader's replication log: an append-only sequence of events numbered by consecutive
- * offsets from 0. It knows nothing about what the events mean. Every feature that concerns the
- * log itself (identity, retention, persistence, waiting for appends) lives behind this interface.
+ * offsets. It knows nothing about what the events mean. Every feature that concerns the log
+ * itself (identity, retention, durability, waiting for appends) lives behind this interface.
  */
 export interface ReplicationLog<E> {
-  /** The first offset the log still holds (0 while nothing has been discarded). */
+  /**
+   * This log's identity. A leader that starts without its old log starts a new history with a
+   * new id, so a follower can tell "offset 5 of the log I was following" from "offset 5 of some
+   * other log" (Valkey's replication ID, PostgreSQL's timeline, Kafka's leader epoch).
+   */
+  readonly logId: string;
+  /** The first offset still held: older entries were discarded by retention. */
   readonly start: number;
-  /** The offset the next append will get: one past the last entry. An empty log has head 0. */
+  /** One past the last entry that may be read (and, with persistence, is on disk). An empty log has head 0. */
   readonly head: number;
-  /** Appends one event and returns it with its offset. */
+  /** Appends one event and returns it with its offset. It becomes readable once durable. */
   append(event: E): LogEntry<E>;
+  /** Resolves once the entry at `offset` is durable (at once for a log that lives in memory only). */
+  whenDurable(offset: number): Promise<void>;
   /**
    * Reads up to `limit` entries starting at `offset` (inclusive). `offset === head` is a normal
    * "nothing new yet"; an offset outside `[start, head]` is refused rather than answered with a
@@ -25,30 +35,72 @@ export interface ReplicationLog<E> {
    * returned), never a scan of the whole log.
    */
   readFrom(offset: number, limit: number): LogRead<E>;
+  /** Releases what the log holds open (a file); the log must not be used afterwards. */
+  close(): Promise<void>;
 }
 
-/** An in-memory log, as in the chapter: it lives and dies with the process. */
-export function createMemoryLog<E>(): ReplicationLog<E> {
-  // Entries sit at index `offset - start`, so a read is one slice.
-  const entries: LogEntry<E>[] = [];
-  const start = 0;
+/** How many entries a log keeps for followers to read when nobody says. */
+export const DEFAULT_RETAIN_EVENTS = 100_000;
+
+export interface MemoryLogOptions {
+  /** The identity to use; a new random one by default. */
+  logId?: string;
+  /** Keep at most this many entries; older ones are dropped (followers behind them need a snapshot). */
+  retain?: number;
+  /** The first offset, for a log that continues one read back from disk. */
+  start?: number;
+}
+
+/** A new random log identity: 16 hex digits. */
+export function newLogId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/**
+ * An in-memory log, as in the chapter: it lives and dies with the process. It keeps the last
+ * `retain` entries, like Valkey's replication backlog: a follower that falls further behind
+ * than that resyncs from a snapshot instead.
+ */
+export function createMemoryLog<E>({ logId = newLogId(), retain = DEFAULT_RETAIN_EVENTS, start: firstOffset = 0 }: MemoryLogOptions = {}): ReplicationLog<E> {
+  if (!Number.isSafeInteger(retain) || retain < 1) throw new RangeError(`retain must be a whole number of at least 1, got ${retain}`);
+  // The entry at offset o sits at index o - base; indices below `dropped` were let go by
+  // retention and are cut off in one slice when they make up half the array, so both appending
+  // and dropping cost O(1) amortized and a read is one slice.
+  let entries: (LogEntry<E> | undefined)[] = [];
+  let base = firstOffset;
+  let dropped = 0;
+
+  const start = () => base + dropped;
+  const head = () => base + entries.length;
+
   return {
+    logId,
     get start() {
-      return start;
+      return start();
     },
     get head() {
-      return start + entries.length;
+      return head();
     },
     append(event) {
-      const entry = { offset: start + entries.length, ...event } as LogEntry<E>;
+      const entry = { offset: head(), ...event } as LogEntry<E>;
       entries.push(entry);
+      if (entries.length - dropped > retain) {
+        entries[dropped] = undefined;
+        dropped++;
+        if (dropped * 2 >= entries.length) {
+          entries = entries.slice(dropped);
+          base += dropped;
+          dropped = 0;
+        }
+      }
       return entry;
     },
+    whenDurable: () => Promise.resolve(),
     readFrom(offset, limit) {
-      const head = start + entries.length;
-      if (offset < start || offset > head) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start, head };
-      const slice = entries.slice(offset - start, offset - start + limit);
+      if (offset < start() || offset > head()) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: start(), head: head() };
+      const slice = entries.slice(offset - base, offset - base + limit) as LogEntry<E>[];
       return { ok: true, entries: slice, nextFrom: offset + slice.length };
     },
+    close: () => Promise.resolve(),
   };
 }

@@ -1,0 +1,48 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { syncDirectory } from "./file-log.ts";
+
+/** A follower's saved position and the state it had built up to it: saved together, or not at all. */
+export interface Checkpoint<S> {
+  /** The log it was following. */
+  logId: string;
+  /** The next offset to apply: the state holds exactly the events before it. */
+  nextOffset: number;
+  state: S;
+}
+
+/**
+ * Saves a checkpoint atomically: written to a temporary file, synced, then renamed over the old
+ * one. A crash at any moment leaves either the old checkpoint or the new one, never half of
+ * each, so a restarted follower resumes from a state and position that belong together: no
+ * event applied twice, none skipped.
+ */
+export function saveCheckpoint<S>(file: string, checkpoint: Checkpoint<S>): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.tmp`;
+  const fd = openSync(temporary, "w");
+  try {
+    writeSync(fd, JSON.stringify(checkpoint));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  syncDirectory(dirname(file));
+}
+
+/** Loads a checkpoint, or undefined if there is none yet. A file that does not parse is an error, not a fresh start. */
+export function loadCheckpoint<S>(file: string): Checkpoint<S> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const checkpoint = JSON.parse(text) as Checkpoint<S>;
+  if (typeof checkpoint.logId !== "string" || !Number.isSafeInteger(checkpoint.nextOffset)) {
+    throw new Error(`${file} is not a follower checkpoint`);
+  }
+  return checkpoint;
+}
