@@ -51,9 +51,11 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
   const noteSuccess = (from: number) => {
     if (failures > 0 && lastContactAt === undefined) {
       logLine(`reached the leader at ${client.leaderUrl}; replicating from offset ${from}`);
-    } else if (failures > 0) {
+    } else if (failures > 0 && reachable === false) {
       const seconds = ((clock.now() - failingSince) / 1000).toFixed(1);
       logLine(`leader answers again after ${seconds} s (${failures} failed ${failures === 1 ? "poll" : "polls"}); resuming from offset ${from}`);
+    } else if (failures > 0) {
+      logLine(`replicating again from offset ${from} after ${failures} failed ${failures === 1 ? "poll" : "polls"}`);
     }
     failures = 0;
     lastProblem = "";

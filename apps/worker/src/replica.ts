@@ -16,7 +16,11 @@ export interface ReceiveResult {
 }
 
 export interface ReplicaOptions<E> {
-  /** How long each event waits before it is applied, counted from when it was received or when the one before it was applied, whichever is later. */
+  /**
+   * How long each event waits before it is applied, counted from when it was received or when the
+   * one before it fell due, whichever is later. Counting from when the previous one was due (not
+   * when a busy machine got round to it) keeps the schedule exact: five events, 400 ms each, 2 s.
+   */
   applyLagMs: number;
   /** Applies one entry to the follower's state. If it throws, the replica stops applying: its state no longer matches its log. */
   apply(entry: LogEntry<E>): void;

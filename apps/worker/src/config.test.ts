@@ -1,0 +1,57 @@
+import { ConfigError } from "@lab/service";
+import { describe, expect, it } from "vitest";
+import { readFollowerConfig } from "./config.ts";
+
+/** The error `readFollowerConfig(env)` throws; fails the test if it does not throw. */
+function configError(env: Record<string, string>): unknown {
+  try {
+    readFollowerConfig(env);
+  } catch (err) {
+    return err;
+  }
+  throw new Error(`readFollowerConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe("readFollowerConfig -> nothing set", () => {
+  it("uses the chapter's defaults", () => {
+    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500 });
+  });
+
+  it("treats empty values as unset", () => {
+    expect(readFollowerConfig({ PORT: "", HOST: " ", LEADER_URL: "", POLL_INTERVAL_MS: "", APPLY_LAG_MS: " " })).toEqual(readFollowerConfig({}));
+  });
+});
+
+describe("readFollowerConfig -> valid overrides", () => {
+  it("reads every variable", () => {
+    const env = { PORT: "4001", HOST: "0.0.0.0", LEADER_URL: "https://leader.example:8443/", POLL_INTERVAL_MS: "50", APPLY_LAG_MS: "0" };
+    expect(readFollowerConfig(env)).toMatchObject({ port: 4001, host: "0.0.0.0", leaderUrl: "https://leader.example:8443", pollIntervalMs: 50, applyLagMs: 0 });
+  });
+
+  it("accepts the bounds: PORT=0, POLL_INTERVAL_MS=1, APPLY_LAG_MS=600000", () => {
+    expect(readFollowerConfig({ PORT: "0", POLL_INTERVAL_MS: "1", APPLY_LAG_MS: "600000" })).toMatchObject({ port: 0, pollIntervalMs: 1, applyLagMs: 600_000 });
+  });
+});
+
+describe("readFollowerConfig -> invalid values", () => {
+  it.each([
+    ["APPLY_LAG_MS", "abc"],
+    ["APPLY_LAG_MS", "-5"],
+    ["APPLY_LAG_MS", "1.5"],
+    ["APPLY_LAG_MS", "1e3"],
+    ["APPLY_LAG_MS", "600001"],
+    ["POLL_INTERVAL_MS", "0"],
+    ["POLL_INTERVAL_MS", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "-1"],
+    ["PORT", "http"],
+    ["LEADER_URL", "notaurl"],
+    ["LEADER_URL", "ftp://x"],
+    ["LEADER_URL", "http://leader:3000/?x=1"],
+  ])("%s=%s throws a ConfigError naming the variable", (name, value) => {
+    const err = configError({ [name]: value });
+    expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain(name);
+    expect((err as Error).message).toContain(JSON.stringify(value));
+  });
+});

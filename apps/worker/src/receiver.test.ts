@@ -1,0 +1,166 @@
+import type { OrderEvent } from "@lab/orders";
+import { LeaderReplyError, LeaderUnreachableError } from "@lab/replication";
+import { createManualClock, type ManualClock } from "@lab/service";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createReceiver, MAX_BACKOFF_MS } from "./receiver.ts";
+import { createReplica, type Replica } from "./replica.ts";
+import { entry, fakeClient, LEADER_URL, reply, type FakeClient, type Step } from "./test-support.ts";
+
+const POLL_MS = 100;
+const e0 = entry(0, "OrderCreated", "o-1", 1000);
+const e1 = entry(1, "OrderCreated", "o-2", 1010);
+const e2 = entry(2, "OrderConfirmed", "o-1", 1020);
+const e3 = entry(3, "OrderConfirmed", "o-2", 1030);
+const unreachable = () => new LeaderUnreachableError(LEADER_URL, "ECONNREFUSED");
+const refused = () => new LeaderReplyError(409, "OFFSET_OUT_OF_RANGE", "from=2 is past the head 0");
+
+let clock: ManualClock;
+let client: FakeClient;
+let replica: Replica<OrderEvent>;
+let applied: number[];
+let lines: string[];
+
+beforeEach(() => {
+  clock = createManualClock(0);
+  applied = [];
+  lines = [];
+  replica = createReplica<OrderEvent>({ applyLagMs: 0, apply: (e) => void applied.push(e.offset) });
+});
+
+/** A receiver over a fake client that answers with `steps`, one per fetch. */
+function receiverWith(steps: Step[], options: { maxPending?: number } = {}) {
+  client = fakeClient(steps);
+  return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), batchLimit: 50, ...options });
+}
+
+/** Polls `count` times, advancing the clock by each returned wait as the follower's loop would sleep; returns the waits. */
+async function pollRepeatedly(receiver: ReturnType<typeof receiverWith>, count: number): Promise<number[]> {
+  const waits: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = await receiver.pollOnce();
+    waits.push(wait);
+    clock.advance(wait);
+  }
+  return waits;
+}
+
+describe("createReceiver -> leader answering", () => {
+  it("asks from nextFrom with the batch limit and queues what comes back", async () => {
+    const receiver = receiverWith([reply(0, [e0, e1]), reply(2, [e2])]);
+    await receiver.pollOnce();
+    await receiver.pollOnce();
+    expect(client.calls, "fetches").toEqual([
+      { from: 0, limit: 50 },
+      { from: 2, limit: 50 },
+    ]);
+    expect(replica.nextFrom).toBe(3);
+    expect(replica.pending, "queued, not yet applied").toBe(3);
+    expect(receiver.leaderReachable).toBe(true);
+    expect(receiver.lastContactAt).toBe(0);
+  });
+
+  it("returns 0 while the leader has more, and the poll interval once caught up", async () => {
+    const receiver = receiverWith([reply(0, [e0, e1], 4), reply(2, [e2, e3], 4), reply(4, [], 4)]);
+    expect(await receiver.pollOnce(), "wait after fetching 2 of 4").toBe(0);
+    expect(await receiver.pollOnce(), "wait after fetching 4 of 4").toBe(POLL_MS);
+    expect(await receiver.pollOnce(), "wait after an empty reply").toBe(POLL_MS);
+  });
+
+  it("waits the poll interval after a reply that brings nothing new, even below the head (no busy loop)", async () => {
+    const receiver = receiverWith([reply(0, [], 3), reply(0, [e0], 3), reply(0, [e0], 3)]);
+    expect(await receiver.pollOnce(), "wait after an empty reply below the head").toBe(POLL_MS);
+    expect(await receiver.pollOnce(), "wait after one new event below the head").toBe(0);
+    expect(await receiver.pollOnce(), "wait after a reply of duplicates only").toBe(POLL_MS);
+  });
+
+  it("remembers the head from the last reply", async () => {
+    const receiver = receiverWith([reply(0, [e0], 5), reply(1, [e1], 7)]);
+    expect(receiver.head, "before any fetch").toBeUndefined();
+    expect(receiver.leaderReachable, "before any fetch").toBeUndefined();
+    await receiver.pollOnce();
+    expect(receiver.head).toBe(5);
+    await receiver.pollOnce();
+    expect(receiver.head).toBe(7);
+  });
+
+  it("logs a gap in a reply once and applies nothing past it", async () => {
+    const gapped = reply(0, [e0, e1, e3], 4);
+    const receiver = receiverWith([gapped, gapped, reply(2, [e2, e3], 4)]);
+    expect(await receiver.pollOnce(), "wait after a gap").toBe(POLL_MS);
+    expect(await receiver.pollOnce(), "wait after the same gap again").toBe(2 * POLL_MS);
+    replica.applyDue(clock.now());
+    expect(applied, "applied offsets").toEqual([0, 1]);
+    expect(client.calls.map((c) => c.from), "asks again from the missing offset").toEqual([0, 2]);
+    expect(lines, "log lines for two replies with the same gap").toEqual([expect.stringMatching(/skipped from offset 2 to 3/)]);
+
+    await receiver.pollOnce();
+    replica.applyDue(clock.now());
+    expect(applied, "applied once the missing offset arrives").toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe("createReceiver -> leader unreachable", () => {
+  it("backs off 100, 200, 400 ... capped at MAX_BACKOFF_MS and reports the leader unreachable", async () => {
+    const receiver = receiverWith(Array.from({ length: 8 }, unreachable));
+    const waits = await pollRepeatedly(receiver, 8);
+    expect(waits, "waits between failed polls").toEqual([100, 200, 400, 800, 1600, 3200, MAX_BACKOFF_MS, MAX_BACKOFF_MS]);
+    expect(receiver.leaderReachable).toBe(false);
+  });
+
+  it("writes one line for a streak of failures, and one more for a different problem", async () => {
+    const receiver = receiverWith([...Array.from({ length: 6 }, unreachable), refused(), refused()]);
+    await pollRepeatedly(receiver, 6);
+    expect(lines, "log lines for 6 failed polls").toHaveLength(1);
+    expect(lines[0], "the outage line names the leader and the reason").toMatch(new RegExp(`${LEADER_URL}.*ECONNREFUSED`));
+
+    await pollRepeatedly(receiver, 2);
+    expect(lines, "log lines after two refusals").toHaveLength(2);
+    expect(lines[1]).toContain("409 OFFSET_OUT_OF_RANGE");
+    expect(receiver.leaderReachable, "a refusal is an answer").toBe(true);
+  });
+
+  it("logs one 'answers again' line naming the offset it resumes from", async () => {
+    const receiver = receiverWith([reply(0, [e0, e1], 2), ...Array.from({ length: 6 }, unreachable), reply(2, [e2], 3), reply(3, [], 3)]);
+    await receiver.pollOnce();
+    await pollRepeatedly(receiver, 6);
+    expect(receiver.leaderReachable).toBe(false);
+    lines.length = 0;
+
+    expect(await receiver.pollOnce(), "wait after the leader answers again").toBe(POLL_MS);
+    await receiver.pollOnce();
+    expect(lines, "log lines after the outage").toEqual(["leader answers again after 6.3 s (6 failed polls); resuming from offset 2"]);
+    expect(receiver.leaderReachable).toBe(true);
+    expect(replica.nextFrom).toBe(3);
+  });
+
+  it("starts the backoff over after a success", async () => {
+    const receiver = receiverWith([unreachable(), unreachable(), reply(0, [], 0), unreachable()]);
+    expect(await pollRepeatedly(receiver, 4)).toEqual([100, 200, POLL_MS, 100]);
+    expect(lines, "a new outage is logged again").toHaveLength(3);
+  });
+
+  it("counts an aborted fetch as no failure", async () => {
+    const receiver = receiverWith(["hang"]);
+    const stop = new AbortController();
+    const polled = receiver.pollOnce(stop.signal);
+    stop.abort();
+    expect(await polled).toBe(0);
+    expect(lines, "log lines").toEqual([]);
+    expect(receiver.leaderReachable).toBeUndefined();
+  });
+});
+
+describe("createReceiver -> backpressure", () => {
+  it("does not fetch while maxPending events wait to be applied", async () => {
+    replica = createReplica<OrderEvent>({ applyLagMs: 1000, apply: (e) => void applied.push(e.offset) });
+    const receiver = receiverWith([reply(0, [e0, e1, e2], 4), reply(3, [e3], 4)], { maxPending: 3 });
+    expect(await receiver.pollOnce()).toBe(0);
+    expect(await receiver.pollOnce(), "wait while the queue is full").toBe(POLL_MS);
+    expect(client.calls, "fetches while the queue is full").toHaveLength(1);
+
+    clock.advance(1000);
+    replica.applyDue(clock.now());
+    await receiver.pollOnce();
+    expect(client.calls.map((c) => c.from), "fetches once there is room").toEqual([0, 3]);
+  });
+});
