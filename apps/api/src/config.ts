@@ -1,4 +1,5 @@
-import { readHost, readPort } from "@lab/service";
+import { DEFAULT_RETAIN_EVENTS } from "@lab/replication";
+import { readHost, readPort, readWholeNumber } from "@lab/service";
 
 /** The leader's settings, read once from the environment at start-up. */
 export interface LeaderConfig {
@@ -6,9 +7,18 @@ export interface LeaderConfig {
   port: number;
   /** HOST; unset means loopback only (127.0.0.1 and ::1). */
   host: string | undefined;
+  /** RETAIN_EVENTS: how many events the log keeps for followers; one further behind resyncs from a snapshot. */
+  retainEvents: number;
+  /** DATA_DIR: where the log is kept on disk; unset keeps everything in memory, as in the chapter. */
+  dataDir: string | undefined;
 }
 
 /** Reads and checks the leader's settings; throws a ConfigError naming the variable that is wrong. */
 export function readLeaderConfig(env: Record<string, string | undefined>): LeaderConfig {
-  return { port: readPort(env, 3000), host: readHost(env) };
+  return {
+    port: readPort(env, 3000),
+    host: readHost(env),
+    retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),
+    dataDir: env.DATA_DIR?.trim() || undefined,
+  };
 }

@@ -1,14 +1,31 @@
-import { createMemoryLog } from "@lab/replication";
+import { join } from "node:path";
+import { applyEvent, createOrders, type OrderEvent } from "@lab/orders";
+import { createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import { readLeaderConfig } from "./config.ts";
 import { createLeaderApp } from "./leader.ts";
 
-// The leader's entry point: read the config, build the app, listen. `npm run dev` runs this.
+// The leader's entry point: read the config, open the log (rebuilding the state from it), listen.
 const logLine = consoleLogger("leader");
 runMain(logLine, async () => {
   const config = readLeaderConfig(process.env);
-  const app = createLeaderApp({ log: createMemoryLog(), clock: systemClock, logLine });
+  const orders = createOrders();
+  let log: ReplicationLog<OrderEvent>;
+  if (config.dataDir) {
+    const file = join(config.dataDir, "leader-log.jsonl");
+    log = await openFileLog<OrderEvent>({ file, retain: config.retainEvents, replay: (entry) => applyEvent(orders, entry), logLine });
+    logLine(`config: DATA_DIR=${config.dataDir} RETAIN_EVENTS=${config.retainEvents}; log ${log.logId}, head ${log.head}, ${orders.size} orders`);
+  } else {
+    log = createMemoryLog<OrderEvent>({ retain: config.retainEvents });
+    logLine(`config: RETAIN_EVENTS=${config.retainEvents}, no DATA_DIR: the log lives in memory; new log ${log.logId}`);
+  }
+  const app = createLeaderApp({ log, orders, clock: systemClock, logLine });
   const server = await listen(app, config);
   logLine(`listening on ${server.url} (bound to ${server.addresses.join(" and ")})`);
-  return server;
+  return {
+    async close() {
+      await server.close();
+      await log.close();
+    },
+  };
 });

@@ -12,6 +12,8 @@ export interface FollowerConfig {
   pollIntervalMs: number;
   /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
   applyLagMs: number;
+  /** DATA_DIR: where to checkpoint state and position; unset keeps everything in memory, as in the chapter. */
+  dataDir: string | undefined;
 }
 
 const MINUTE = 60_000;
@@ -24,5 +26,6 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
     applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
+    dataDir: env.DATA_DIR?.trim() || undefined,
   };
 }

@@ -1,15 +1,16 @@
-import { applyEvent, createOrders, type OrderEvent } from "@lab/orders";
+import { applyEvent, createOrders, type Order, type OrderEvent, type Orders } from "@lab/orders";
 import type { LogClient } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
+import { createCheckpointer } from "./checkpointer.ts";
 import { createReceiver } from "./receiver.ts";
 import { createReplica } from "./replica.ts";
 import { followerRoutes } from "./routes.ts";
 
 /** What a follower is built from. */
 export interface FollowerDeps {
-  /** How it reads the leader's log. */
-  client: LogClient<OrderEvent>;
+  /** How it reads the leader's log (and, to resync, its snapshot). */
+  client: LogClient<OrderEvent, Order[]>;
   /** How long each event waits before it is applied (APPLY_LAG_MS). */
   applyLagMs: number;
   /** The pause between fetches when there is nothing new (POLL_INTERVAL_MS). */
@@ -20,6 +21,10 @@ export interface FollowerDeps {
   logLine?: LogLine;
   /** How many events one fetch asks for. */
   batchLimit?: number;
+  /** Where to keep a checkpoint of state and position (DATA_DIR); none by default, as in the chapter. */
+  checkpointFile?: string | undefined;
+  /** How often, at most, to save the checkpoint while applying. */
+  checkpointEveryMs?: number;
 }
 
 /** A follower: its HTTP app, and its replication loop, started and stopped explicitly. */
@@ -54,6 +59,10 @@ export interface FollowerStatus {
   head: number | null;
   /** Events received but not yet applied. */
   pending: number;
+  /** The identity of the leader's log this follower follows. */
+  logId: string | null;
+  /** How many times it has replaced its state with the leader's snapshot. */
+  resyncs: number;
   /** How far behind the leader the follower's state is: in events, and in ms since the oldest unapplied event was written. */
   lag: { events: number | null; ms: number | null };
   applyLagMs: number;
@@ -67,7 +76,16 @@ export interface FollowerStatus {
  * `applyEvent` the leader uses: it never decides anything and never reads its own clock to build
  * state. Nothing runs until `start()` (or a test's `pollOnce()` / `applyDue()`).
  */
-export function createFollower({ client, applyLagMs, pollIntervalMs, clock = systemClock, logLine = silentLogger, batchLimit }: FollowerDeps): Follower {
+export function createFollower({
+  client,
+  applyLagMs,
+  pollIntervalMs,
+  clock = systemClock,
+  logLine = silentLogger,
+  batchLimit,
+  checkpointFile,
+  checkpointEveryMs = 1000,
+}: FollowerDeps): Follower {
   const orders = createOrders();
   const replica = createReplica<OrderEvent>({
     applyLagMs,
@@ -76,7 +94,24 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
       logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
     },
   });
-  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, logLine, batchLimit });
+  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+
+  const checkpointer = checkpointFile
+    ? createCheckpointer({
+        file: checkpointFile,
+        clock,
+        everyMs: checkpointEveryMs,
+        logLine,
+        capture: () =>
+          replica.logId === undefined ? undefined : { logId: replica.logId, nextOffset: replica.appliedOffset + 1, state: [...orders.values()] },
+      })
+    : undefined;
+  const resumed = checkpointer?.load();
+  if (resumed) {
+    replaceOrders(orders, resumed.state);
+    replica.reset({ logId: resumed.logId, nextOffset: resumed.nextOffset });
+    logLine(`resumed from checkpoint ${checkpointFile}: log ${resumed.logId}, offset ${resumed.nextOffset}, ${orders.size} orders`);
+  }
 
   const position = () => ({
     nextFrom: replica.nextFrom,
@@ -96,6 +131,8 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
       lastContactAt: receiver.lastContactAt ?? null,
       ...position(),
       pending: replica.pending,
+      logId: replica.logId ?? null,
+      resyncs: receiver.resyncs,
       lag: { events: behind, ms: behind === 0 ? 0 : oldest ? Math.max(0, clock.now() - oldest.at) : null },
       applyLagMs,
       pollIntervalMs,
@@ -124,7 +161,7 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
   /** Fetch, wait, fetch again: the receiving half. */
   async function receiveLoop(signal: AbortSignal) {
     while (!signal.aborted) {
-      const waitMs = await receiver.pollOnce(signal);
+      const waitMs = await pollOnce(signal);
       await clock.sleep(waitMs, signal);
     }
   }
@@ -142,14 +179,28 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
       const due = replica.nextDueAt();
       if (due === undefined) await replica.whenReceived(signal);
       else if (due > clock.now()) await clock.sleep(due - clock.now(), signal);
-      else replica.applyDue(clock.now());
+      else applyDue();
     }
+  }
+
+  /** One fetch; a resync it did is checkpointed at once. */
+  async function pollOnce(signal?: AbortSignal) {
+    const resyncs = receiver.resyncs;
+    const waitMs = await receiver.pollOnce(signal);
+    checkpointer?.maybeSave(receiver.resyncs !== resyncs);
+    return waitMs;
+  }
+
+  function applyDue() {
+    const applied = replica.applyDue(clock.now());
+    if (applied > 0) checkpointer?.maybeSave();
+    return applied;
   }
 
   return {
     app,
-    pollOnce: (signal) => receiver.pollOnce(signal),
-    applyDue: () => replica.applyDue(clock.now()),
+    pollOnce,
+    applyDue,
     status,
     waitForApplied: (offset, timeout) => replica.waitForApplied(offset, timeout),
     start() {
@@ -158,11 +209,21 @@ export function createFollower({ client, applyLagMs, pollIntervalMs, clock = sys
       running = { stop, loops: Promise.all([receiveLoop(stop.signal), applyLoop(stop.signal)]) };
     },
     async stop() {
-      if (!running) return;
-      const { stop, loops } = running;
-      running = undefined;
-      stop.abort();
-      await loops;
+      if (running) {
+        const { stop, loops } = running;
+        running = undefined;
+        stop.abort();
+        await loops;
+      }
+      checkpointer?.maybeSave(true); // a clean stop loses nothing: resume exactly here
     },
   };
+}
+
+/** Replaces the whole state with a snapshot's orders; returns a summary for the log. */
+function replaceOrders(orders: Orders, state: Order[]): string {
+  if (!Array.isArray(state)) throw new Error("the snapshot's state is not a list of orders");
+  orders.clear();
+  for (const order of state) orders.set(order.id, order);
+  return `${orders.size} orders`;
 }

@@ -12,7 +12,7 @@ const e1 = entry(1, "OrderCreated", "o-2", 1010);
 const e2 = entry(2, "OrderConfirmed", "o-1", 1020);
 const e3 = entry(3, "OrderConfirmed", "o-2", 1030);
 const unreachable = () => new LeaderUnreachableError(LEADER_URL, "ECONNREFUSED");
-const refused = () => new LeaderReplyError(409, "OFFSET_OUT_OF_RANGE", "from=2 is past the head 0");
+const refused = () => new LeaderReplyError(500, "INTERNAL", "internal error (see the server's log)");
 
 let clock: ManualClock;
 let client: FakeClient;
@@ -30,7 +30,7 @@ beforeEach(() => {
 /** A receiver over a fake client that answers with `steps`, one per fetch. */
 function receiverWith(steps: Step[], options: { maxPending?: number } = {}) {
   client = fakeClient(steps);
-  return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), batchLimit: 50, ...options });
+  return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), batchLimit: 50, restore: () => "restored", ...options });
 }
 
 /** Polls `count` times, advancing the clock by each returned wait as the follower's loop would sleep; returns the waits. */
@@ -115,7 +115,7 @@ describe("createReceiver -> leader unreachable", () => {
 
     await pollRepeatedly(receiver, 2);
     expect(lines, "log lines after two refusals").toHaveLength(2);
-    expect(lines[1]).toContain("409 OFFSET_OUT_OF_RANGE");
+    expect(lines[1]).toContain("500 INTERNAL");
     expect(receiver.leaderReachable, "a refusal is an answer").toBe(true);
   });
 

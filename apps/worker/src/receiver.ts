@@ -1,12 +1,12 @@
-import { LeaderReplyError, LeaderUnreachableError, type LogClient } from "@lab/replication";
+import { LeaderReplyError, LeaderUnreachableError, RESYNC_CODES, type LogClient } from "@lab/replication";
 import type { Clock, LogLine } from "@lab/service";
 import type { Replica } from "./replica.ts";
 
 /** The longest pause between two attempts while the leader is down. */
 export const MAX_BACKOFF_MS = 5000;
 
-export interface ReceiverOptions<E> {
-  client: LogClient<E>;
+export interface ReceiverOptions<E, S> {
+  client: LogClient<E, S>;
   replica: Replica<E>;
   clock: Clock;
   pollIntervalMs: number;
@@ -15,6 +15,8 @@ export interface ReceiverOptions<E> {
   batchLimit?: number;
   /** Stop fetching while this many events wait to be applied (backpressure on a slow follower). */
   maxPending?: number;
+  /** Replaces the follower's state with a snapshot's; returns a few words for the log ("12 orders"). */
+  restore(state: S): string;
 }
 
 /**
@@ -22,17 +24,34 @@ export interface ReceiverOptions<E> {
  * back on the replica. It also remembers what it learned about the leader (its head, whether it
  * answers) for `GET /status`.
  *
+ * Every fetch names the log it follows. When the leader cannot continue that log from
+ * `nextFrom` (another history: the leader restarted without its log; or an offset retention
+ * has discarded), the receiver resyncs in the same poll: it loads the leader's snapshot,
+ * replaces the state with it, and follows the log from the snapshot's offset. Like a Valkey
+ * replica falling back from a partial to a full sync, it never guesses and never keeps state
+ * the leader no longer has.
+ *
  * While the leader is down it backs off (poll interval, doubling, at most MAX_BACKOFF_MS) and
  * logs the outage once when it starts and once when it ends, never on every failed poll; the
  * follower keeps serving what it has applied meanwhile.
  */
-export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logLine, batchLimit = 1000, maxPending = 10_000 }: ReceiverOptions<E>) {
+export function createReceiver<E, S>({ client, replica, clock, pollIntervalMs, logLine, batchLimit = 1000, maxPending = 10_000, restore }: ReceiverOptions<E, S>) {
   let head: number | undefined;
   let reachable: boolean | undefined;
   let lastContactAt: number | undefined;
   let failures = 0;
   let failingSince = 0;
   let lastProblem = "";
+  let resyncs = 0;
+
+  /** Replaces the state with the leader's snapshot and follows the log from its offset. */
+  const resync = async (reason: string, signal: AbortSignal | undefined) => {
+    const snapshot = await client.fetchSnapshot({ signal });
+    const summary = restore(snapshot.state);
+    replica.reset({ logId: snapshot.logId, nextOffset: snapshot.offset });
+    resyncs++;
+    logLine(`resync #${resyncs}: ${reason}; loaded the leader's snapshot of log ${snapshot.logId} at offset ${snapshot.offset} (${summary}), following from there`);
+  };
 
   /**
    * Counts a failed poll and says so once per kind of problem (`kind`), not once per poll: an
@@ -79,6 +98,10 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
     get lastContactAt() {
       return lastContactAt;
     },
+    /** How many times the follower has replaced its state with a snapshot. */
+    get resyncs() {
+      return resyncs;
+    },
 
     /**
      * Fetches once and queues what arrives. Returns how long to wait before the next fetch: 0
@@ -89,8 +112,16 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
       if (replica.pending >= maxPending) return pollIntervalMs;
       const from = replica.nextFrom;
       try {
-        const reply = await client.fetchEvents(from, { limit: batchLimit, signal });
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, signal });
         head = reply.head;
+        if (replica.logId !== undefined && reply.logId !== replica.logId) {
+          // A leader that ignored the logId we sent: its offsets are not ours either.
+          await resync(`the leader sent log ${reply.logId}, not ${replica.logId}`, signal);
+          noteSuccess(replica.nextFrom);
+          lastContactAt = clock.now();
+          return 0;
+        }
+        replica.adoptLogId(reply.logId);
         const got = replica.receive(reply.events, clock.now());
         if (got.gap) {
           noteFailure("gap", `leader's reply skipped from offset ${got.gap.want} to ${got.gap.got}; nothing after the gap is applied`, true);
@@ -102,6 +133,17 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
         return got.accepted > 0 && replica.nextFrom < reply.head ? 0 : pollIntervalMs;
       } catch (err) {
         if (signal?.aborted) return 0;
+        if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
+          try {
+            await resync(`${err.code}: ${err.message}`, signal);
+            noteSuccess(replica.nextFrom);
+            lastContactAt = clock.now();
+            return 0; // continue from the snapshot's offset at once
+          } catch (snapshotErr) {
+            if (signal?.aborted) return 0;
+            err = snapshotErr;
+          }
+        }
         if (err instanceof LeaderUnreachableError) {
         const problem = lastContactAt === undefined ? "cannot reach the leader yet" : "leader is unreachable";
         noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
@@ -114,4 +156,4 @@ export function createReceiver<E>({ client, replica, clock, pollIntervalMs, logL
   };
 }
 
-export type Receiver<E> = ReturnType<typeof createReceiver<E>>;
+export type Receiver<E, S = unknown> = ReturnType<typeof createReceiver<E, S>>;

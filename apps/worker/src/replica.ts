@@ -41,6 +41,7 @@ export interface ReplicaOptions<E> {
  * so a test decides exactly when each event falls due.
  */
 export function createReplica<E>({ applyLagMs, apply, onApplied }: ReplicaOptions<E>) {
+  let logId: string | undefined;
   let nextFrom = 0;
   let appliedOffset = -1;
   let lastDueAt = Number.NEGATIVE_INFINITY;
@@ -54,6 +55,14 @@ export function createReplica<E>({ applyLagMs, apply, onApplied }: ReplicaOption
   const dueAt = (r: Received<E>) => Math.max(r.receivedAt, lastDueAt) + applyLagMs;
 
   const replica = {
+    /** The identity of the log this replica follows; undefined until the first reply names it. */
+    get logId() {
+      return logId;
+    },
+    /** Takes the identity the leader's first reply names; offsets are meaningless without it. */
+    adoptLogId(id: string) {
+      logId ??= id;
+    },
     /** The next offset to ask the leader for. */
     get nextFrom() {
       return nextFrom;
@@ -131,6 +140,22 @@ export function createReplica<E>({ applyLagMs, apply, onApplied }: ReplicaOption
       }
       if (applied > 0) releaseReaders();
       return applied;
+    },
+
+    /**
+     * Starts over at `nextOffset` of log `logId`, forgetting everything queued: the caller has just
+     * replaced the state with a snapshot (or a checkpoint) holding exactly the events before
+     * `nextOffset`. Readers waiting for an offset the new position covers are released.
+     */
+    reset(position: { logId: string; nextOffset: number }) {
+      logId = position.logId;
+      nextFrom = position.nextOffset;
+      appliedOffset = position.nextOffset - 1;
+      queue = [];
+      queueStart = 0;
+      lastDueAt = Number.NEGATIVE_INFINITY;
+      failure = undefined;
+      releaseReaders();
     },
 
     /** Resolves when something new is received (or `signal` aborts). */

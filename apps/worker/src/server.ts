@@ -1,4 +1,5 @@
-import type { OrderEvent } from "@lab/orders";
+import { join } from "node:path";
+import type { Order, OrderEvent } from "@lab/orders";
 import { createLogClient } from "@lab/replication";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import { readFollowerConfig } from "./config.ts";
@@ -8,9 +9,17 @@ import { createFollower } from "./follower.ts";
 const logLine = consoleLogger("follower");
 runMain(logLine, async () => {
   const config = readFollowerConfig(process.env);
-  logLine(`config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs}`);
-  const client = createLogClient<OrderEvent>({ leaderUrl: config.leaderUrl });
-  const follower = createFollower({ client, applyLagMs: config.applyLagMs, pollIntervalMs: config.pollIntervalMs, clock: systemClock, logLine });
+  const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
+  logLine(`config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs}${dataDir}`);
+  const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: config.leaderUrl });
+  const follower = createFollower({
+    client,
+    applyLagMs: config.applyLagMs,
+    pollIntervalMs: config.pollIntervalMs,
+    clock: systemClock,
+    logLine,
+    checkpointFile: config.dataDir ? join(config.dataDir, "follower-checkpoint.json") : undefined,
+  });
   const server = await listen(follower.app, config);
   logLine(`listening on ${server.url} (bound to ${server.addresses.join(" and ")})`);
   follower.start();
