@@ -1,9 +1,12 @@
-import type { OrderEvent } from "@lab/orders";
-import { createMemoryLog, MAX_EVENTS_LIMIT, type ReplicationLog } from "@lab/replication";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyEvent, createOrders as createOrderState, type Order, type OrderEvent } from "@lab/orders";
+import { createMemoryLog, MAX_EVENTS_LIMIT, openFileLog, type LogEntry, type ReplicationLog } from "@lab/replication";
 import { createManualClock, type ManualClock } from "@lab/service";
 import type { Express } from "express";
 import request from "supertest";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLeaderApp } from "./leader.ts";
 
 let log: ReplicationLog<OrderEvent>;
@@ -286,8 +289,265 @@ describe("GET /events -> an empty log", () => {
 
 describe("GET /health", () => {
   it("reports the leader's head", async () => {
-    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 0, followersWaiting: 0 });
     await createOrders("o-1", "o-2");
-    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 2 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 2, followersWaiting: 0 });
+  });
+});
+
+/** Replaces the leader with one over `newLog` (the module's `log` and `app`, which the helpers use). */
+function useLog(newLog: ReplicationLog<OrderEvent>): void {
+  log = newLog;
+  app = createLeaderApp({ log, clock });
+}
+
+/** A hex log id that is surely not this leader's: its own with the first digit changed. */
+const otherLogId = () => (log.logId[0] === "0" ? "1" : "0") + log.logId.slice(1);
+
+const byId = (a: Order, b: Order) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+describe("GET /events -> the log's identity and start", () => {
+  it("carries logId (the log's own) and start 0 for a log that has dropped nothing", async () => {
+    await createOrders("o-1", "o-2");
+    const { body } = await request(app).get("/events").expect(200);
+    expect(log.logId).toMatch(/^[0-9a-f]{16}$/);
+    expect(body).toMatchObject({ ok: true, leader: true, logId: log.logId, start: 0, head: 2 });
+  });
+
+  it("carries the start the log holds after retention", async () => {
+    useLog(createMemoryLog<OrderEvent>({ retain: 2, logId: "00c0ffee" }));
+    await createOrders("o-1", "o-2", "o-3");
+    const { body } = await request(app).get("/events?from=1").expect(200);
+    expect(body).toMatchObject({ ok: true, leader: true, logId: "00c0ffee", start: 1, from: 1, nextFrom: 3, head: 3 });
+  });
+});
+
+describe("GET /events -> ?logId= of another log", () => {
+  beforeEach(() => createOrders("o-1", "o-2", "o-3"));
+
+  it.each([
+    ["a 16-digit id", () => otherLogId()],
+    ["a short hex id", () => "abc"],
+  ])("refuses %s with 409 LOG_ID_MISMATCH, giving the leader's logId, start and head", async (_what, id) => {
+    const other = id();
+    expect(other).not.toBe(log.logId);
+    const res = await expectRefused(() => request(app).get(`/events?from=1&logId=${other}`), 409, "LOG_ID_MISMATCH", /\/snapshot/);
+    expect(res.body).toMatchObject({ logId: log.logId, start: 0, head: 3 });
+    expect(res.body.events, "a refusal carries no events").toBeUndefined();
+  });
+});
+
+describe("GET /events -> ?logId= of the leader's own log", () => {
+  it("answers 200 with the events", async () => {
+    await createOrders("o-1", "o-2");
+    const { body } = await request(app).get(`/events?from=1&logId=${log.logId}`).expect(200);
+    expect(body).toMatchObject({ ok: true, logId: log.logId, from: 1, nextFrom: 2, head: 2 });
+    expect(body.events).toEqual([{ offset: 1, type: "OrderCreated", orderId: "o-2", at: 1010 }]);
+  });
+});
+
+describe("GET /events -> ?logId= that is not a log id", () => {
+  beforeEach(() => createOrders("o-1"));
+
+  it.each([
+    ["not hex", () => "logId=NOT-HEX"],
+    ["upper-case hex", () => `logId=${log.logId.toUpperCase().replace(/^[0-9]/, "A")}`],
+    ["empty", () => "logId="],
+    ["longer than 64 digits", () => `logId=${"a".repeat(65)}`],
+    ["repeated", () => `logId=${log.logId}&logId=${log.logId}`],
+  ])("refuses a logId that is %s with 400 INVALID_PARAMETER naming logId", async (_what, query) => {
+    const res = await expectRefused(() => request(app).get(`/events?${query()}`), 400, "INVALID_PARAMETER", /^logId /);
+    expect(res.body.parameter).toBe("logId");
+  });
+});
+
+describe("GET /events -> retain: 5 after 12 orders", () => {
+  beforeEach(async () => {
+    useLog(createMemoryLog<OrderEvent>({ retain: 5 }));
+    await createOrders(...Array.from({ length: 12 }, (_, i) => `o-${i + 1}`));
+  });
+
+  it.each([3, 0, 6])("refuses ?from=%i (discarded) with 409 OFFSET_OUT_OF_RANGE, start 7, and a pointer to /snapshot", async (from) => {
+    const res = await expectRefused(() => request(app).get(`/events?from=${from}`), 409, "OFFSET_OUT_OF_RANGE", /\/snapshot/);
+    expect(res.body).toMatchObject({ logId: log.logId, start: 7, head: 12 });
+  });
+
+  it("answers ?from=7 (the oldest offset held) with the last 5 events", async () => {
+    const { body } = await request(app).get(`/events?from=7&logId=${log.logId}`).expect(200);
+    expect(body).toMatchObject({ ok: true, leader: true, logId: log.logId, start: 7, from: 7, nextFrom: 12, head: 12 });
+    expect(body.events.map((e: LogEntry<OrderEvent>) => [e.offset, e.orderId])).toEqual([
+      [7, "o-8"],
+      [8, "o-9"],
+      [9, "o-10"],
+      [10, "o-11"],
+      [11, "o-12"],
+    ]);
+  });
+});
+
+describe("GET /snapshot -> a leader with orders", () => {
+  it("answers {ok, leader, logId, offset: head, state} with every order exactly as GET /orders/:id shows it", async () => {
+    await createOrders("o-1", "o-2", "o-3", "o-4");
+    await request(app).post("/orders/o-1/confirm").expect(200);
+    clock.advance(5);
+    await request(app).post("/orders/o-2/cancel").expect(200);
+    await request(app).post("/orders/o-3/confirm").expect(200);
+    expect(log.head).toBe(7);
+
+    const res = await request(app).get("/snapshot").expect("Content-Type", /^application\/json/).expect(200);
+    expect(Object.keys(res.body).sort()).toEqual(["leader", "logId", "offset", "ok", "state"]);
+    expect(res.body).toMatchObject({ ok: true, leader: true, logId: log.logId, offset: log.head });
+    const state = res.body.state as Order[];
+    expect(state.map((o) => o.id).sort(), "every order, each once").toEqual(["o-1", "o-2", "o-3", "o-4"]);
+    for (const order of state) {
+      const { body } = await request(app).get(`/orders/${order.id}`).expect(200);
+      expect(order, `order ${order.id} in the snapshot`).toEqual(body.order);
+    }
+    expect(state.find((o) => o.id === "o-2"), "the snapshot shows the latest change").toEqual({ id: "o-2", status: "CANCELED", updatedAt: 1045 });
+  });
+});
+
+describe("GET /snapshot -> an empty leader", () => {
+  it("answers offset 0 and an empty state", async () => {
+    await request(app).get("/snapshot").expect(200, { ok: true, leader: true, logId: log.logId, offset: 0, state: [] });
+  });
+});
+
+describe("GET /snapshot -> taken while writes are in flight", () => {
+  it("holds exactly the events before its offset: replaying the log up to it rebuilds the same state", async () => {
+    useLog(createMemoryLog<OrderEvent>({ retain: 1_000_000 }));
+    const ids = Array.from({ length: 10 }, (_, i) => `o-${i + 1}`);
+    await createOrders(...ids.slice(0, 5));
+
+    // Each request starts when `.then` is called, so writes and snapshots go out interleaved.
+    const writes: Promise<request.Response>[] = [];
+    const snapshots: Promise<request.Response>[] = [];
+    for (const [i, id] of ids.entries()) {
+      const write = i < 5 ? request(app).post(`/orders/${id}/${i % 2 ? "cancel" : "confirm"}`) : request(app).post("/orders").send({ id });
+      writes.push(write.then((res) => res));
+      if (i % 3 === 0) snapshots.push(request(app).get("/snapshot").then((res) => res));
+    }
+    const [written, taken] = await Promise.all([Promise.all(writes), Promise.all(snapshots)]);
+    for (const res of written) expect([200, 201], res.text).toContain(res.status);
+    expect(log.head).toBe(15);
+
+    for (const { status, body } of taken) {
+      expect(status).toBe(200);
+      const read = log.readFrom(0, body.offset);
+      if (!read.ok) throw new Error(`cannot read the log up to ${body.offset}: ${JSON.stringify(read)}`);
+      expect(read.entries, `the log must hold the ${body.offset} events the snapshot covers`).toHaveLength(body.offset);
+      const rebuilt = createOrderState();
+      for (const event of read.entries) applyEvent(rebuilt, event);
+      expect([...(body.state as Order[])].sort(byId), `snapshot at offset ${body.offset} vs the log replayed to it`).toEqual([...rebuilt.values()].sort(byId));
+    }
+  });
+});
+
+describe("GET /snapshot -> events applied but not yet durable", () => {
+  it("covers them (offset is the applied head, not the durable one) and is held until they are durable", async () => {
+    // A log on a slow disk: appends are applied at once but become durable only when the test says.
+    const inner = createMemoryLog<OrderEvent>();
+    let durableHead = 0;
+    const waiting: { offset: number; resolve: () => void }[] = [];
+    let onWait = () => {};
+    const slowDisk = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === "head") return durableHead;
+        if (prop === "whenDurable") {
+          return (offset: number) =>
+            offset < durableHead
+              ? Promise.resolve()
+              : new Promise<void>((resolve) => {
+                  waiting.push({ offset, resolve });
+                  onWait();
+                });
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const waits = (count: number) =>
+      new Promise<void>((resolve) => {
+        onWait = () => {
+          if (waiting.length >= count) resolve();
+        };
+        onWait();
+      });
+    useLog(slowDisk);
+
+    const post = request(app).post("/orders").send({ id: "o-1" }).then((res) => res);
+    await Promise.race([
+      waits(1), // the write path is waiting for offset 0 to be durable
+      post.then((res) => {
+        throw new Error(`the write was acknowledged without waiting for its event to be durable: ${res.status} ${res.text}`);
+      }),
+    ]);
+    expect(log.head, "the event is applied but not durable").toBe(0);
+    const snapshot = request(app).get("/snapshot").then((res) => res);
+    await Promise.race([
+      waits(2),
+      snapshot.then((res) => {
+        throw new Error(`the snapshot was sent before the events it covers were durable: ${res.text}`);
+      }),
+    ]);
+    expect(waiting.map((w) => w.offset), "the snapshot waits for the last event it covers").toEqual([0, 0]);
+
+    durableHead = 1;
+    for (const w of waiting.splice(0)) w.resolve();
+    const [created, taken] = await Promise.all([post, snapshot]);
+    expect(created.status, created.text).toBe(201);
+    expect(taken.body).toEqual({ ok: true, leader: true, logId: log.logId, offset: 1, state: [{ id: "o-1", status: "PENDING", updatedAt: 1000 }] });
+  });
+});
+
+describe("POST /orders -> a leader over a file log", () => {
+  let dir: string;
+  let fileLog: ReplicationLog<OrderEvent> | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "lab-"));
+  });
+
+  afterEach(async () => {
+    await fileLog?.close();
+    fileLog = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Opens the log file, rebuilding orders from it; returns what it replayed. */
+  async function openLeaderLog(file: string) {
+    const orders = createOrderState();
+    const replayed: LogEntry<OrderEvent>[] = [];
+    const opened = await openFileLog<OrderEvent>({ file, replay: (entry) => (replayed.push(entry), applyEvent(orders, entry)) });
+    return { log: opened, orders, replayed };
+  }
+
+  it("acknowledges only once the event is durable: a crash right after the 201 loses nothing", async () => {
+    const file = join(dir, "log.jsonl");
+    const first = await openLeaderLog(file);
+    fileLog = first.log;
+    const leader = createLeaderApp({ log: first.log, orders: first.orders, clock });
+
+    const res = await request(leader).post("/orders").send({ id: "o-1" }).expect(201);
+    // What the disk holds at the moment of the acknowledgment, as a crash would leave it.
+    const headAtAck = first.log.head;
+    copyFileSync(file, join(dir, "crash.jsonl"));
+    const event = { offset: 0, type: "OrderCreated", orderId: "o-1", at: 1000 };
+    expect(res.body.event).toEqual(event);
+    expect(headAtAck, "the event must be durable (inside head) when the 201 is sent").toBe(1);
+
+    const crashed = await openLeaderLog(join(dir, "crash.jsonl"));
+    await crashed.log.close();
+    expect(crashed.replayed, "the file as it was at the acknowledgment must hold the event").toEqual([event]);
+
+    await first.log.close();
+    fileLog = undefined;
+    const reopened = await openLeaderLog(file);
+    fileLog = reopened.log;
+    expect(reopened.replayed, "reopening the file replays the acknowledged event").toEqual([event]);
+    expect(reopened.log.logId).toBe(first.log.logId);
+    const restarted = createLeaderApp({ log: reopened.log, orders: reopened.orders, clock });
+    await request(restarted).get("/orders/o-1").expect(200, { ok: true, leader: true, order: { id: "o-1", status: "PENDING", updatedAt: 1000 } });
+    const next = await request(restarted).post("/orders/o-1/confirm").expect(200);
+    expect(next.body.event.offset, "the restarted leader continues the offsets").toBe(1);
   });
 });

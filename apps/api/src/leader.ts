@@ -1,5 +1,5 @@
 import { createOrders, type OrderEvent, type Orders } from "@lab/orders";
-import { createMemoryLog, type ReplicationLog } from "@lab/replication";
+import { createMemoryLog, createTailWaiters, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { eventsRoute } from "./events-route.ts";
@@ -28,14 +28,15 @@ export const BODY_LIMIT_BYTES = 1024;
  */
 export function createLeaderApp({ log = createMemoryLog(), orders = createOrders(), clock = systemClock, logLine = silentLogger }: LeaderDeps = {}): Express {
   const writePath = createWritePath({ orders, log, clock, logLine });
+  const tail = createTailWaiters(log, clock);
   const app = express();
   app.disable("x-powered-by");
 
   app.get("/health", (_req, res) => {
-    res.json({ ok: true, leader: true, logId: log.logId, start: log.start, head: log.head });
+    res.json({ ok: true, leader: true, logId: log.logId, start: log.start, head: log.head, followersWaiting: tail.waiting });
   });
   app.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
-  app.use(eventsRoute(log));
+  app.use(eventsRoute(log, tail));
   app.use(snapshotRoute(orders, log, () => writePath.appliedUpTo));
 
   app.use(notFoundRoute);

@@ -1,3 +1,4 @@
+import { MAX_EVENTS_WAIT_MS } from "@lab/replication";
 import { readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
 
 /** The follower's settings, read once from the environment at start-up (names as in the chapter). */
@@ -8,8 +9,10 @@ export interface FollowerConfig {
   host: string | undefined;
   /** LEADER_URL, default http://localhost:3000. */
   leaderUrl: string;
-  /** POLL_INTERVAL_MS, default 300: the pause between two fetches that found nothing new. */
+  /** POLL_INTERVAL_MS, default 300: the pause between two fetches that found nothing new (with LONG_POLL_MS=0), and the base of the backoff. */
   pollIntervalMs: number;
+  /** LONG_POLL_MS, default 5000: how long the leader may hold a fetch until a new event exists; 0 polls every POLL_INTERVAL_MS, as in the chapter. */
+  longPollMs: number;
   /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
   applyLagMs: number;
   /** DATA_DIR: where to checkpoint state and position; unset keeps everything in memory, as in the chapter. */
@@ -25,6 +28,7 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     host: readHost(env),
     leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
+    longPollMs: readWholeNumber(env, "LONG_POLL_MS", 5000, { max: MAX_EVENTS_WAIT_MS }),
     applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
     dataDir: env.DATA_DIR?.trim() || undefined,
   };

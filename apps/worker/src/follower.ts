@@ -13,8 +13,10 @@ export interface FollowerDeps {
   client: LogClient<OrderEvent, Order[]>;
   /** How long each event waits before it is applied (APPLY_LAG_MS). */
   applyLagMs: number;
-  /** The pause between fetches when there is nothing new (POLL_INTERVAL_MS). */
+  /** The pause between fetches when there is nothing new (POLL_INTERVAL_MS); with long-polling, the base of the backoff. */
   pollIntervalMs: number;
+  /** LONG_POLL_MS: how long the leader may hold a fetch until a new event exists; 0 (the default here) polls every pollIntervalMs, as in the chapter. */
+  longPollMs?: number;
   /** Time and waiting; a test passes a manual clock to decide when the lag elapses. */
   clock?: Clock;
   /** Where log lines go (one per applied event, and outages). */
@@ -67,6 +69,8 @@ export interface FollowerStatus {
   lag: { events: number | null; ms: number | null };
   applyLagMs: number;
   pollIntervalMs: number;
+  /** 0 when polling every pollIntervalMs, as in the chapter. */
+  longPollMs: number;
   /** Set if applying stopped because an event did not fit the state. */
   error?: string;
 }
@@ -85,6 +89,7 @@ export function createFollower({
   batchLimit,
   checkpointFile,
   checkpointEveryMs = 1000,
+  longPollMs = 0,
 }: FollowerDeps): Follower {
   const orders = createOrders();
   const replica = createReplica<OrderEvent>({
@@ -94,7 +99,7 @@ export function createFollower({
       logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
     },
   });
-  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, longPollMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
 
   const checkpointer = checkpointFile
     ? createCheckpointer({
@@ -136,6 +141,7 @@ export function createFollower({
       lag: { events: behind, ms: behind === 0 ? 0 : oldest ? Math.max(0, clock.now() - oldest.at) : null },
       applyLagMs,
       pollIntervalMs,
+      longPollMs,
       ...(replica.failure ? { error: replica.failure.message } : {}),
     };
   };

@@ -17,6 +17,12 @@ export interface ReceiverOptions<E, S> {
   maxPending?: number;
   /** Replaces the follower's state with a snapshot's; returns a few words for the log ("12 orders"). */
   restore(state: S): string;
+  /**
+   * Long-polling: when caught up, ask the leader to hold each fetch up to this long until a new
+   * event exists (`waitMs`), and fetch again at once. 0: the chapter's plain polling, a fetch
+   * every `pollIntervalMs`.
+   */
+  longPollMs?: number;
 }
 
 /**
@@ -35,7 +41,17 @@ export interface ReceiverOptions<E, S> {
  * logs the outage once when it starts and once when it ends, never on every failed poll; the
  * follower keeps serving what it has applied meanwhile.
  */
-export function createReceiver<E, S>({ client, replica, clock, pollIntervalMs, logLine, batchLimit = 1000, maxPending = 10_000, restore }: ReceiverOptions<E, S>) {
+export function createReceiver<E, S>({
+  client,
+  replica,
+  clock,
+  pollIntervalMs,
+  logLine,
+  batchLimit = 1000,
+  maxPending = 10_000,
+  restore,
+  longPollMs = 0,
+}: ReceiverOptions<E, S>) {
   let head: number | undefined;
   let reachable: boolean | undefined;
   let lastContactAt: number | undefined;
@@ -105,14 +121,15 @@ export function createReceiver<E, S>({ client, replica, clock, pollIntervalMs, l
 
     /**
      * Fetches once and queues what arrives. Returns how long to wait before the next fetch: 0
-     * when the leader has more to send right away, the poll interval when caught up, a backoff
-     * while failing.
+     * when the leader has more to send right away (or, long-polling, whenever the leader has
+     * done the waiting), the poll interval when caught up, a backoff while failing.
      */
     async pollOnce(signal?: AbortSignal): Promise<number> {
       if (replica.pending >= maxPending) return pollIntervalMs;
       const from = replica.nextFrom;
+      const askedAt = clock.now();
       try {
-        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, signal });
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, signal });
         head = reply.head;
         if (replica.logId !== undefined && reply.logId !== replica.logId) {
           // A leader that ignored the logId we sent: its offsets are not ours either.
@@ -130,7 +147,10 @@ export function createReceiver<E, S>({ client, replica, clock, pollIntervalMs, l
         }
         noteSuccess(from);
         lastContactAt = clock.now();
-        return got.accepted > 0 && replica.nextFrom < reply.head ? 0 : pollIntervalMs;
+        if (got.accepted > 0) return replica.nextFrom < reply.head || longPollMs > 0 ? 0 : pollIntervalMs;
+        // Nothing new. A long poll the leader held to the end can be renewed at once; an empty
+        // answer that came early (a leader that does not long-poll) must not turn into a busy loop.
+        return longPollMs > 0 && clock.now() - askedAt >= longPollMs ? 0 : pollIntervalMs;
       } catch (err) {
         if (signal?.aborted) return 0;
         if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {

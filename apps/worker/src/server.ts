@@ -10,12 +10,15 @@ const logLine = consoleLogger("follower");
 runMain(logLine, async () => {
   const config = readFollowerConfig(process.env);
   const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
-  logLine(`config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs}${dataDir}`);
+  logLine(
+    `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs}${dataDir}`,
+  );
   const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: config.leaderUrl });
   const follower = createFollower({
     client,
     applyLagMs: config.applyLagMs,
     pollIntervalMs: config.pollIntervalMs,
+    longPollMs: config.longPollMs,
     clock: systemClock,
     logLine,
     checkpointFile: config.dataDir ? join(config.dataDir, "follower-checkpoint.json") : undefined,

@@ -40,8 +40,13 @@ export function loadCheckpoint<S>(file: string): Checkpoint<S> | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  const checkpoint = JSON.parse(text) as Checkpoint<S>;
-  if (typeof checkpoint.logId !== "string" || !Number.isSafeInteger(checkpoint.nextOffset)) {
+  let checkpoint: Checkpoint<S> | null;
+  try {
+    checkpoint = JSON.parse(text) as Checkpoint<S> | null;
+  } catch {
+    throw new Error(`${file} is not a follower checkpoint (not JSON)`);
+  }
+  if (typeof checkpoint?.logId !== "string" || !Number.isSafeInteger(checkpoint.nextOffset)) {
     throw new Error(`${file} is not a follower checkpoint`);
   }
   return checkpoint;

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { createMemoryLog, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
+import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export interface FileLogOptions<E> {
   /** The log file, created if missing. Its first line names the log's identity; then one event per line. */
@@ -38,12 +38,16 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
   mkdirSync(dirname(file), { recursive: true });
   const { header, entries } = readOrCreate<E>(file, logLine);
 
-  const memory = createMemoryLog<E>({ logId: header.logId, retain, start: entries[0]?.offset ?? 0 });
+  // Retention must only let go of entries that are on disk (and so could have been served), so
+  // the memory log keeps everything and this log trims it as entries become durable.
+  const keep = retain ?? DEFAULT_RETAIN_EVENTS;
+  const memory = createMemoryLog<E>({ logId: header.logId, retain: Number.MAX_SAFE_INTEGER, start: entries[0]?.offset ?? 0 });
   for (const entry of entries) {
     const { offset, ...event } = entry;
     memory.append(event as E);
     replay(entry);
   }
+  memory.discardBefore(memory.head - keep);
   entries.length = 0; // let the replayed copies go: memory keeps only what retention allows
   if (memory.head > 0) logLine(`recovered log ${header.logId} from ${file}: ${memory.head} events`);
 
@@ -54,6 +58,7 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
   let flushing: Promise<void> | undefined;
   let failure: Error | undefined;
   let waiters: { offset: number; resolve(): void; reject(e: Error): void }[] = [];
+  const listeners = createHeadListeners(); // told when entries become durable, not when appended
 
   const settleWaiters = () => {
     const ready = waiters.filter((w) => failure || w.offset < durableHead);
@@ -71,6 +76,8 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
         await handle.write(batch);
         await handle.datasync();
         durableHead = upTo;
+        memory.discardBefore(durableHead - keep);
+        listeners.notify(durableHead);
       } catch (err) {
         failure = new Error(`cannot write the log file ${file}: ${(err as Error).message}`, { cause: err });
         logLine(failure.message);
@@ -103,9 +110,10 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
     },
     readFrom(offset, limit) {
       // Only what is on disk is served: a follower must never hold an event the leader could lose.
-      if (offset > durableHead) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: memory.start, head: durableHead };
+      if (offset < memory.start || offset > durableHead) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: memory.start, head: durableHead };
       return memory.readFrom(offset, Math.min(limit, durableHead - offset));
     },
+    subscribe: listeners.subscribe,
     async close() {
       await flushing;
       await handle.close();
@@ -125,7 +133,7 @@ function readOrCreate<E>(file: string, logLine: (line: string) => void): { heade
 
   const lastNewline = text.lastIndexOf("\n");
   if (lastNewline < text.length - 1) {
-    const partial = text.length - lastNewline - 1;
+    const partial = Buffer.byteLength(text.slice(lastNewline + 1));
     logLine(`dropped a partial record at the end of ${file} (${partial} bytes, cut short by a crash; it was never acknowledged)`);
     truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
     text = text.slice(0, lastNewline + 1);
@@ -137,13 +145,14 @@ function readOrCreate<E>(file: string, logLine: (line: string) => void): { heade
 
   const lines = text.split("\n");
   lines.pop(); // the empty string after the final newline
-  const header = parseLine(lines[0]!, file, 1) as Header;
-  if (header.log !== "replication-lab" || typeof header.logId !== "string") {
+  const header = parseLine(lines[0]!, file, 1) as Header | null;
+  if (header?.log !== "replication-lab" || typeof header.logId !== "string") {
     throw new Error(`${file} is not a replication-lab log (its first line is not the log's header)`);
   }
   const entries: LogEntry<E>[] = [];
   for (let i = 1; i < lines.length; i++) {
-    const entry = parseLine(lines[i]!, file, i + 1) as LogEntry<E>;
+    const entry = parseLine(lines[i]!, file, i + 1) as LogEntry<E> | null;
+    if (typeof entry !== "object" || entry === null) throw new Error(`${file} line ${i + 1} is not an event: the log is corrupt`);
     const want = i === 1 ? entry.offset : entries[entries.length - 1]!.offset + 1;
     if (!Number.isSafeInteger(entry.offset) || entry.offset !== want) {
       throw new Error(`${file} line ${i + 1}: offset ${entry.offset}, want ${want}: the log is corrupt`);

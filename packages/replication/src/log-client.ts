@@ -35,7 +35,10 @@ export interface LogClient<E, S = unknown> {
    * Fetches events from offset `from` (inclusive) of the log `logId` (omit it to take whatever
    * log the leader has). Rejects with one of the two errors above.
    */
-  fetchEvents(from: number, options?: { logId?: string | undefined; limit?: number; signal?: AbortSignal }): Promise<EventsReply<E>>;
+  fetchEvents(
+    from: number,
+    options?: { logId?: string | undefined; limit?: number | undefined; waitMs?: number | undefined; signal?: AbortSignal | undefined },
+  ): Promise<EventsReply<E>>;
   /** Fetches the leader's snapshot. Rejects with one of the two errors above. */
   fetchSnapshot(options?: { signal?: AbortSignal }): Promise<SnapshotReply<S>>;
   /** Closes the kept-alive connections. */
@@ -80,11 +83,12 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, signal } = {}) {
+    async fetchEvents(from, { logId, limit, waitMs, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
       if (logId !== undefined) url.searchParams.set("logId", logId);
       if (limit !== undefined) url.searchParams.set("limit", String(limit));
+      if (waitMs) url.searchParams.set("waitMs", String(waitMs));
       const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);

@@ -35,8 +35,29 @@ export interface ReplicationLog<E> {
    * returned), never a scan of the whole log.
    */
   readFrom(offset: number, limit: number): LogRead<E>;
+  /**
+   * Calls `listener` with the new head each time entries become readable; returns a function
+   * that unsubscribes. Long-polling followers wait on this instead of asking again and again.
+   */
+  subscribe(listener: (head: number) => void): () => void;
   /** Releases what the log holds open (a file); the log must not be used afterwards. */
   close(): Promise<void>;
+}
+
+/** The listeners of a log's `subscribe`, for the logs to share. */
+export function createHeadListeners() {
+  let listeners: ((head: number) => void)[] = [];
+  return {
+    subscribe(listener: (head: number) => void) {
+      listeners = [...listeners, listener];
+      return () => {
+        listeners = listeners.filter((l) => l !== listener);
+      };
+    },
+    notify(head: number) {
+      for (const listener of listeners) listener(head);
+    },
+  };
 }
 
 /** How many entries a log keeps for followers to read when nobody says. */
@@ -61,7 +82,11 @@ export function newLogId(): string {
  * `retain` entries, like Valkey's replication backlog: a follower that falls further behind
  * than that resyncs from a snapshot instead.
  */
-export function createMemoryLog<E>({ logId = newLogId(), retain = DEFAULT_RETAIN_EVENTS, start: firstOffset = 0 }: MemoryLogOptions = {}): ReplicationLog<E> {
+export function createMemoryLog<E>({
+  logId = newLogId(),
+  retain = DEFAULT_RETAIN_EVENTS,
+  start: firstOffset = 0,
+}: MemoryLogOptions = {}): ReplicationLog<E> & { discardBefore(offset: number): void } {
   if (!Number.isSafeInteger(retain) || retain < 1) throw new RangeError(`retain must be a whole number of at least 1, got ${retain}`);
   // The entry at offset o sits at index o - base; indices below `dropped` were let go by
   // retention and are cut off in one slice when they make up half the array, so both appending
@@ -72,6 +97,20 @@ export function createMemoryLog<E>({ logId = newLogId(), retain = DEFAULT_RETAIN
 
   const start = () => base + dropped;
   const head = () => base + entries.length;
+  const listeners = createHeadListeners();
+
+  /** Lets go of every entry before `offset`, cutting them off in one slice once they are half the array. */
+  const discardBefore = (offset: number) => {
+    while (start() < Math.min(offset, head())) {
+      entries[dropped] = undefined;
+      dropped++;
+    }
+    if (dropped > 0 && dropped * 2 >= entries.length) {
+      entries = entries.slice(dropped);
+      base += dropped;
+      dropped = 0;
+    }
+  };
 
   return {
     logId,
@@ -84,23 +123,19 @@ export function createMemoryLog<E>({ logId = newLogId(), retain = DEFAULT_RETAIN
     append(event) {
       const entry = { offset: head(), ...event } as LogEntry<E>;
       entries.push(entry);
-      if (entries.length - dropped > retain) {
-        entries[dropped] = undefined;
-        dropped++;
-        if (dropped * 2 >= entries.length) {
-          entries = entries.slice(dropped);
-          base += dropped;
-          dropped = 0;
-        }
-      }
+      discardBefore(head() - retain);
+      listeners.notify(head());
       return entry;
     },
+    /** Lets go of every entry before `offset` (a log on disk calls it once entries are durable). */
+    discardBefore,
     whenDurable: () => Promise.resolve(),
     readFrom(offset, limit) {
       if (offset < start() || offset > head()) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: start(), head: head() };
       const slice = entries.slice(offset - base, offset - base + limit) as LogEntry<E>[];
       return { ok: true, entries: slice, nextFrom: offset + slice.length };
     },
+    subscribe: listeners.subscribe,
     close: () => Promise.resolve(),
   };
 }

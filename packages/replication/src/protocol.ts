@@ -1,13 +1,16 @@
 import type { LogEntry } from "./log.ts";
 
 /**
- * The wire contract between a leader and its followers: `GET /events?from=N&logId=L&limit=M`.
+ * The wire contract between a leader and its followers: `GET /events?from=N&logId=L&limit=M&waitMs=W`.
  *
  * `from` is the first offset wanted (inclusive); `nextFrom` is the offset to ask for next;
  * `head` is the leader's next offset, so `head - nextFrom` is how many events the follower has
  * yet to fetch. Offsets are consecutive: `events[i].offset === from + i`. `logId` names the
  * history the offsets belong to; a follower sends the one it follows and is refused (409
- * LOG_ID_MISMATCH) if the leader's log is another.
+ * LOG_ID_MISMATCH) if the leader's log is another. With `waitMs`, a follower that is caught up
+ * (`from === head`) is answered as soon as a new event exists, or with no events after W ms:
+ * long-polling, so an event reaches the follower in one round trip instead of up to one poll
+ * interval later.
  */
 export interface EventsReply<E> {
   ok: true;
@@ -56,6 +59,8 @@ export interface SnapshotReply<S> {
 export const DEFAULT_EVENTS_LIMIT = 1000;
 /** The most one `/events` reply will hold, whatever the follower asks for. */
 export const MAX_EVENTS_LIMIT = 10_000;
+/** The longest a follower may ask `/events` to wait for a new event (`waitMs`). */
+export const MAX_EVENTS_WAIT_MS = 30_000;
 
 /**
  * Every write reply carries the offset of the event it appended as `event.offset`: the token a

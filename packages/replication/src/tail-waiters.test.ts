@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryLog } from "./log.ts";
+import { createTailWaiters, type WaitClock } from "./tail-waiters.ts";
+
+/** A manual clock, small enough to keep this package free of the lab's own (it imports nothing of ours). */
+function manualClock() {
+  let now = 0;
+  let sleeps: { at: number; wake(): void }[] = [];
+  const clock: WaitClock & { advance(ms: number): void; readonly sleeping: number } = {
+    now: () => now,
+    sleep(ms, signal) {
+      return new Promise<void>((resolve) => {
+        const sleep = { at: now + ms, wake: () => resolve() };
+        sleeps.push(sleep);
+        signal?.addEventListener("abort", () => {
+          sleeps = sleeps.filter((s) => s !== sleep);
+          resolve();
+        });
+      });
+    },
+    advance(ms) {
+      now += ms;
+      const due = sleeps.filter((s) => s.at <= now);
+      sleeps = sleeps.filter((s) => s.at > now);
+      for (const s of due) s.wake();
+    },
+    get sleeping() {
+      return sleeps.length;
+    },
+  };
+  return clock;
+}
+
+/** Lets queued promise callbacks run; no time passes on the manual clock. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("tail waiters", () => {
+  it("release a waiter as soon as an entry at its offset is appended", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    const clock = manualClock();
+    const tail = createTailWaiters(log, clock);
+    let released = false;
+    const waiting = tail.wait(0, 5000).then(() => (released = true));
+    await settle();
+    expect(released, "before the append").toBe(false);
+    expect(tail.waiting).toBe(1);
+    log.append({ n: 1 });
+    await waiting;
+    expect(clock.now(), "no time passed").toBe(0);
+    expect(tail.waiting).toBe(0);
+  });
+
+  it("release waiters when their time is up, sharing one timer among many", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    const clock = manualClock();
+    const tail = createTailWaiters(log, clock);
+    const released: number[] = [];
+    for (const ms of [300, 100, 200]) void tail.wait(0, ms).then(() => released.push(ms));
+    await settle();
+    expect(clock.sleeping, "timers for three waiting requests").toBe(1);
+    clock.advance(100);
+    await settle();
+    expect(released).toEqual([100]);
+    clock.advance(100);
+    await settle();
+    expect(released).toEqual([100, 200]);
+    clock.advance(100);
+    await settle();
+    expect(released).toEqual([100, 200, 300]);
+    expect(clock.sleeping, "timers once nobody waits").toBe(0);
+  });
+
+  it("release a waiter whose request goes away, and forget it", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    const clock = manualClock();
+    const tail = createTailWaiters(log, clock);
+    const gone = new AbortController();
+    const waiting = tail.wait(0, 5000, gone.signal);
+    await settle();
+    gone.abort();
+    await waiting;
+    expect(tail.waiting).toBe(0);
+    expect(clock.sleeping, "timers once nobody waits").toBe(0);
+  });
+
+  it("answer at once when the entry is already there, or when asked not to wait", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    log.append({ n: 1 });
+    const tail = createTailWaiters(log, manualClock());
+    await tail.wait(0, 5000);
+    await tail.wait(1, 0);
+    expect(tail.waiting).toBe(0);
+  });
+
+  it("wake only the waiters whose offset became readable", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    const tail = createTailWaiters(log, manualClock());
+    const released: number[] = [];
+    void tail.wait(0, 5000).then(() => released.push(0));
+    void tail.wait(1, 5000).then(() => released.push(1));
+    log.append({ n: 0 });
+    await settle();
+    expect(released).toEqual([0]);
+    expect(tail.waiting).toBe(1);
+  });
+});

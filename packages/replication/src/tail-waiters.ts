@@ -1,0 +1,95 @@
+import type { ReplicationLog } from "./log.ts";
+
+/** What waiting needs of a clock (the lab's Clock fits): the time, and a sleep that an abort cuts short. */
+export interface WaitClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+interface Waiter {
+  offset: number;
+  deadline: number;
+  done(): void;
+}
+
+/**
+ * Long-polling on the leader's side: followers that are caught up wait here for the next event
+ * instead of asking again and again (Kafka's `replica.fetch.wait.max.ms`, a WAL sender waiting
+ * for new WAL). A waiter is released as soon as an entry at its offset is readable, when its
+ * time is up, or when its request goes away.
+ *
+ * It costs nothing while nobody writes: no busy loop and no timer per waiting request. Appends
+ * wake waiters through the log's `subscribe`; timeouts share one timer, armed for the earliest
+ * deadline and re-armed as waiters come and go.
+ */
+export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "subscribe">, clock: WaitClock) {
+  const waiters = new Set<Waiter>();
+  let armed: { deadline: number; cancel: AbortController } | undefined;
+
+  const release = (w: Waiter) => {
+    if (waiters.delete(w)) w.done();
+  };
+
+  /** Keeps one sleep running until the earliest deadline among the waiters. */
+  const arm = () => {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const w of waiters) earliest = Math.min(earliest, w.deadline);
+    if (armed && armed.deadline === earliest) return;
+    armed?.cancel.abort();
+    armed = undefined;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    const timer = { deadline: earliest, cancel: new AbortController() };
+    armed = timer;
+    void clock.sleep(earliest - clock.now(), timer.cancel.signal).then(() => {
+      if (timer.cancel.signal.aborted) return;
+      armed = undefined;
+      const now = clock.now();
+      for (const w of [...waiters]) if (w.deadline <= now) release(w);
+      arm();
+    });
+  };
+
+  log.subscribe((head) => {
+    let changed = false;
+    for (const w of [...waiters]) {
+      if (w.offset < head) {
+        release(w);
+        changed = true;
+      }
+    }
+    if (changed) arm();
+  });
+
+  return {
+    /** How many requests are waiting. */
+    get waiting() {
+      return waiters.size;
+    },
+    /**
+     * Resolves once an entry at `offset` is readable, after `ms`, or when `signal` aborts,
+     * whichever comes first. Resolves at once if the entry is already there or `ms` is 0.
+     */
+    wait(offset: number, ms: number, signal?: AbortSignal): Promise<void> {
+      if (offset < log.head || ms <= 0 || signal?.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const waiter: Waiter = {
+          offset,
+          deadline: clock.now() + ms,
+          done: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+        };
+        const onAbort = () => {
+          release(waiter);
+          arm();
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        waiters.add(waiter);
+        arm();
+      });
+    },
+  };
+}
+
+export type TailWaiters = ReturnType<typeof createTailWaiters>;

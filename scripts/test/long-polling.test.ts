@@ -1,0 +1,81 @@
+import { createManualClock, type ManualClock } from "@lab/service";
+import { afterEach, describe, expect, it } from "vitest";
+import { startCluster, type Cluster } from "../cluster.ts";
+
+/**
+ * Long-polling against the chapter's plain polling. Both nodes share a manual clock that the
+ * test never advances unless it says so: what arrives without time passing arrived because the
+ * leader pushed it down a waiting request, not because a poll came round.
+ */
+describe("long-polling", () => {
+  let clock: ManualClock;
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+
+  const start = async (longPollMs: number) => {
+    clock = createManualClock(1_700_000_000_000);
+    cluster = await startCluster({ clock, applyLagMs: 0, pollIntervalMs: 300, longPollMs, run: true });
+    return cluster;
+  };
+
+  /** Resolves once the follower has applied `offset`; fails the test (instead of hanging) if it does not within 5 s of real time. */
+  const applied = async (c: Cluster, offset: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await c.follower.waitForApplied(offset, new Promise((resolve) => (timer = setTimeout(resolve, 5000))));
+    clearTimeout(timer);
+    return ok;
+  };
+
+  it("a write reaches a long-polling follower with no time passing", async () => {
+    const c = await start(5000);
+    await waitUntilLeaderHolds(c, 1); // the follower's fetch is waiting on the leader
+    await c.createOrder("o-1");
+    expect(await applied(c, 0), "applied offset 0").toBe(true);
+    expect(clock.now(), "time passed on the manual clock").toBe(1_700_000_000_000);
+    expect((await c.readFollower("o-1")).status).toBe(200);
+  });
+
+  it("with the chapter's polling the same write waits for the next poll", async () => {
+    const c = await start(0);
+    await clock.whenSleeping(1); // the follower has polled once (nothing yet) and sleeps its poll interval
+    await c.createOrder("o-1");
+    expect((await c.readFollower("o-1")).status, "before the poll interval has passed").toBe(404);
+    clock.advance(300);
+    expect(await applied(c, 0), "applied offset 0 after one poll interval").toBe(true);
+  });
+
+  it("a long poll that sees nothing ends after waitMs and is renewed at once", async () => {
+    const c = await start(5000);
+    await waitUntilLeaderHolds(c, 1);
+    clock.advance(5000); // the wait runs out: the leader answers with no events
+    await waitUntilLeaderHolds(c, 1); // and the follower asks again without sleeping
+    await c.createOrder("o-1");
+    expect(await applied(c, 0)).toBe(true);
+  });
+
+  it("a waiting request ends when the follower stops, and when the leader shuts down", async () => {
+    const c = await start(5000);
+    await waitUntilLeaderHolds(c, 1);
+    await c.stopFollower(); // aborts its fetch
+    await waitUntilLeaderHolds(c, 0);
+
+    await c.startFollower();
+    await waitUntilLeaderHolds(c, 1);
+    await c.leader.stop(); // resolves only once every connection, the waiting one too, has closed
+  });
+});
+
+/**
+ * Resolves once the leader holds `count` waiting requests. It asks the leader's /health after
+ * each turn of the event loop; no time passes on the manual clock meanwhile.
+ */
+async function waitUntilLeaderHolds(c: Cluster, count: number) {
+  for (let i = 0; i < 1000; i++) {
+    if ((await c.leaderHealth()).body.followersWaiting === count) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`leader's waiting requests: never got ${count}`);
+}
