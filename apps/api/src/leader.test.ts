@@ -551,3 +551,38 @@ describe("POST /orders -> a leader over a file log", () => {
     expect(next.body.event.offset, "the restarted leader continues the offsets").toBe(1);
   });
 });
+
+describe("GET /events?waitMs -> long-polling", () => {
+  it("holds a caught-up request until the next event is appended, then answers with it", async () => {
+    await createOrders("o-1");
+    const pending = request(app).get("/events?from=1&waitMs=5000").then((r) => r);
+    await clock.whenSleeping(1); // the request waits on the leader's clock
+    await request(app).post("/orders").send({ id: "o-2" }).expect(201);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ from: 1, nextFrom: 2, head: 2, events: [{ offset: 1, orderId: "o-2" }] });
+  });
+
+  it("answers with no events once waitMs has passed", async () => {
+    const pending = request(app).get("/events?from=0&waitMs=2000").then((r) => r);
+    await clock.whenSleeping(1);
+    clock.advance(2000);
+    const res = await pending;
+    expect(res.body).toMatchObject({ ok: true, from: 0, nextFrom: 0, head: 0, events: [] });
+  });
+
+  it("does not wait when there is something to read", async () => {
+    await createOrders("o-1");
+    const res = await request(app).get("/events?from=0&waitMs=30000").expect(200);
+    expect(res.body.events).toHaveLength(1);
+  });
+
+  it("checks the log identity before waiting", async () => {
+    await expectRefused(() => request(app).get("/events?from=0&logId=0123456789abcdef&waitMs=5000"), 409, "LOG_ID_MISMATCH");
+  });
+
+  it.each(["-1", "abc", "30001", "1.5"])("refuses waitMs=%s with 400 INVALID_PARAMETER", async (value) => {
+    const res = await expectRefused(() => request(app).get(`/events?waitMs=${value}`), 400, "INVALID_PARAMETER", /waitMs/);
+    expect(res.body.parameter).toBe("waitMs");
+  });
+});

@@ -164,3 +164,28 @@ describe("createReceiver -> backpressure", () => {
     expect(client.calls.map((c) => c.from), "fetches once there is room").toEqual([0, 3]);
   });
 });
+
+describe("createReceiver -> long-polling", () => {
+  function longPolling(steps: Step[]) {
+    client = fakeClient(steps);
+    return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 5000, logLine: (l) => lines.push(l), restore: () => "restored" });
+  }
+
+  it("asks the leader to wait, and fetches again at once after events", async () => {
+    const receiver = longPolling([reply(0, [e0], 1)]);
+    expect(await receiver.pollOnce(), "wait after a reply with events").toBe(0);
+    expect(client.calls).toHaveLength(1);
+  });
+
+  it("renews at once a long poll the leader held to the end", async () => {
+    const receiver = longPolling([reply(0, [], 0)]);
+    const polling = receiver.pollOnce();
+    clock.advance(5000); // as if the leader held the request for the whole wait
+    expect(await polling, "wait after an empty, full-length long poll").toBe(0);
+  });
+
+  it("waits the poll interval after an empty answer that came early, so a leader that does not long-poll cannot cause a busy loop", async () => {
+    const receiver = longPolling([reply(0, [], 0)]);
+    expect(await receiver.pollOnce()).toBe(POLL_MS);
+  });
+});
