@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, truncateSync, writeFileSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
@@ -36,23 +36,25 @@ interface Header {
  */
 export async function openFileLog<E>({ file, retain, replay, logLine = () => {} }: FileLogOptions<E>): Promise<ReplicationLog<E>> {
   mkdirSync(dirname(file), { recursive: true });
-  const { header, entries } = readOrCreate<E>(file, logLine);
-
   // Retention must only let go of entries that are on disk (and so could have been served), so
   // the memory log keeps everything and this log trims it as entries become durable.
   const keep = retain ?? DEFAULT_RETAIN_EVENTS;
-  const memory = createMemoryLog<E>({ logId: header.logId, retain: Number.MAX_SAFE_INTEGER, start: entries[0]?.offset ?? 0 });
-  for (const entry of entries) {
-    const { offset, ...event } = entry;
-    memory.append(event as E);
-    replay(entry);
-  }
-  memory.discardBefore(memory.head - keep);
-  entries.length = 0; // let the replayed copies go: memory keeps only what retention allows
+  let memory: ReturnType<typeof createMemoryLog<E>> | undefined;
+  const header = readBack<E>(file, logLine, (logId) => {
+    memory = createMemoryLog<E>({ logId, retain: Number.MAX_SAFE_INTEGER });
+    return (entry) => {
+      const { offset: _offset, ...event } = entry;
+      memory!.append(event as E);
+      memory!.discardBefore(memory!.head - keep);
+      replay(entry);
+    };
+  });
+  memory ??= createMemoryLog<E>({ logId: header.logId, retain: Number.MAX_SAFE_INTEGER });
   if (memory.head > 0) logLine(`recovered log ${header.logId} from ${file}: ${memory.head} events`);
 
   const handle: FileHandle = await open(file, "a");
-  let durableHead = memory.head;
+  const kept = memory; // the entries kept in memory for followers (the file keeps them all)
+  let durableHead = kept.head;
   let unwritten: string[] = [];
   let unwrittenUpTo = durableHead; // one past the last appended offset
   let flushing: Promise<void> | undefined;
@@ -76,7 +78,7 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
         await handle.write(batch);
         await handle.datasync();
         durableHead = upTo;
-        memory.discardBefore(durableHead - keep);
+        kept.discardBefore(durableHead - keep);
         listeners.notify(durableHead);
       } catch (err) {
         failure = new Error(`cannot write the log file ${file}: ${(err as Error).message}`, { cause: err });
@@ -90,14 +92,14 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
   return {
     logId: header.logId,
     get start() {
-      return memory.start;
+      return kept.start;
     },
     get head() {
       return durableHead;
     },
     append(event) {
       if (failure) throw failure;
-      const entry = memory.append(event);
+      const entry = kept.append(event);
       unwritten.push(`${JSON.stringify(entry)}\n`);
       unwrittenUpTo = entry.offset + 1;
       flushing ??= Promise.resolve().then(flush);
@@ -110,8 +112,8 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
     },
     readFrom(offset, limit) {
       // Only what is on disk is served: a follower must never hold an event the leader could lose.
-      if (offset < memory.start || offset > durableHead) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: memory.start, head: durableHead };
-      return memory.readFrom(offset, Math.min(limit, durableHead - offset));
+      if (offset < kept.start || offset > durableHead) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: kept.start, head: durableHead };
+      return kept.readFrom(offset, Math.min(limit, durableHead - offset));
     },
     subscribe: listeners.subscribe,
     async close() {
@@ -121,45 +123,69 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
   };
 }
 
-/** Reads the file back (dropping a partial last record), or creates it with a new identity. */
-function readOrCreate<E>(file: string, logLine: (line: string) => void): { header: Header; entries: LogEntry<E>[] } {
-  let text: string;
+/**
+ * Reads the file back, streaming it a chunk at a time so that a log of a million events needs no
+ * second copy of itself in memory: `begin` is told the log's identity and returns what to do
+ * with each entry. A partial last record is dropped (the file is truncated back to the last
+ * whole line); a missing file, or one without a whole header, becomes a new log.
+ */
+function readBack<E>(file: string, logLine: (line: string) => void, begin: (logId: string) => (entry: LogEntry<E>) => void): Header {
+  let fd: number;
   try {
-    text = readFileSync(file, "utf8");
+    fd = openSync(file, "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    return { header: createFile(file), entries: [] };
+    return createFile(file);
   }
-
-  const lastNewline = text.lastIndexOf("\n");
-  if (lastNewline < text.length - 1) {
-    const partial = Buffer.byteLength(text.slice(lastNewline + 1));
-    logLine(`dropped a partial record at the end of ${file} (${partial} bytes, cut short by a crash; it was never acknowledged)`);
-    truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
-    text = text.slice(0, lastNewline + 1);
+  let header: Header | undefined;
+  let onEntry: ((entry: LogEntry<E>) => void) | undefined;
+  let lineNumber = 0;
+  let wholeBytes = 0; // bytes up to and including the last newline seen
+  let carry = Buffer.alloc(0);
+  const chunk = Buffer.alloc(1 << 20);
+  try {
+    for (let read: number; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      let data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      let lineStart = 0;
+      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, lineStart)) {
+        const line = data.toString("utf8", lineStart, nl);
+        lineNumber++;
+        wholeBytes += nl + 1 - lineStart;
+        lineStart = nl + 1;
+        if (!header) {
+          header = checkHeader(parseLine(line, file, lineNumber), file);
+          onEntry = begin(header.logId);
+          continue;
+        }
+        const entry = parseLine(line, file, lineNumber) as LogEntry<E> | null;
+        if (typeof entry !== "object" || entry === null) throw new Error(`${file} line ${lineNumber} is not an event: the log is corrupt`);
+        const want = lineNumber - 2;
+        if (entry.offset !== want) throw new Error(`${file} line ${lineNumber}: offset ${entry.offset}, want ${want}: the log is corrupt`);
+        onEntry!(entry);
+      }
+      carry = Buffer.from(data.subarray(lineStart));
+      data = Buffer.alloc(0);
+    }
+  } finally {
+    closeSync(fd);
   }
-  if (text === "") {
+  if (carry.length > 0) {
+    logLine(`dropped a partial record at the end of ${file} (${carry.length} bytes, cut short by a crash; it was never acknowledged)`);
+    truncateSync(file, wholeBytes);
+  }
+  if (!header) {
     logLine(`${file} had no complete header; starting a new log`);
-    return { header: createFile(file), entries: [] };
+    return createFile(file);
   }
+  return header;
+}
 
-  const lines = text.split("\n");
-  lines.pop(); // the empty string after the final newline
-  const header = parseLine(lines[0]!, file, 1) as Header | null;
+function checkHeader(value: unknown, file: string): Header {
+  const header = value as Header | null;
   if (header?.log !== "replication-lab" || typeof header.logId !== "string") {
     throw new Error(`${file} is not a replication-lab log (its first line is not the log's header)`);
   }
-  const entries: LogEntry<E>[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const entry = parseLine(lines[i]!, file, i + 1) as LogEntry<E> | null;
-    if (typeof entry !== "object" || entry === null) throw new Error(`${file} line ${i + 1} is not an event: the log is corrupt`);
-    const want = i === 1 ? entry.offset : entries[entries.length - 1]!.offset + 1;
-    if (!Number.isSafeInteger(entry.offset) || entry.offset !== want) {
-      throw new Error(`${file} line ${i + 1}: offset ${entry.offset}, want ${want}: the log is corrupt`);
-    }
-    entries.push(entry);
-  }
-  return { header, entries };
+  return header;
 }
 
 function parseLine(line: string, file: string, lineNumber: number): unknown {
