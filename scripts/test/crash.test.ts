@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { send, type Reply } from "../cluster.ts";
-import { runServer, type RunningProcess } from "./processes.ts";
+import { runServer, type RunningProcess } from "../processes.ts";
 
 const appDir = (name: string) => fileURLToPath(new URL(`../../apps/${name}`, import.meta.url));
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { send } from "../cluster.ts";
-import { runDev, type RunningProcess } from "./processes.ts";
+import { runDev, type RunningProcess } from "../processes.ts";
 
 const appDir = (name: string) => fileURLToPath(new URL(`../../apps/${name}`, import.meta.url));
 const LAG_MS = 2000;

@@ -4,8 +4,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 
-/** A server started as its own process, as a learner starts it, with its output captured line by line. */
+/**
+ * A server started as its own process, as a learner starts it, with its output captured line by
+ * line. Used by the end-to-end and crash tests and by the benchmark.
+ */
 export interface RunningProcess {
+  /** The process id (the server's own with `runServer`). */
+  pid: number | undefined;
   /** Every line printed so far (stdout and stderr). */
   lines: string[];
   /** Resolves with the first line (already printed or still to come) matching `pattern`; rejects after `withinMs` or if the process exits first. */
@@ -36,9 +41,9 @@ export function runDev(cwd: string, env: Record<string, string>): RunningProcess
  * starts quicker, and the pid is the server's own. `cwd` is an app's directory; the tsx is the
  * one that app depends on.
  */
-export function runServer(cwd: string, env: Record<string, string>): RunningProcess {
+export function runServer(cwd: string, env: Record<string, string>, script = "src/server.ts"): RunningProcess {
   const tsxLoader = pathToFileURL(createRequire(join(cwd, "package.json")).resolve("tsx")).href;
-  return spawnServer(process.execPath, ["--import", tsxLoader, "src/server.ts"], { cwd, env, shell: false });
+  return spawnServer(process.execPath, ["--import", tsxLoader, script], { cwd, env, shell: false });
 }
 
 function spawnServer(command: string, args: string[], { cwd, env, shell }: { cwd: string; env: Record<string, string>; shell: boolean }): RunningProcess {
@@ -77,12 +82,14 @@ function spawnServer(command: string, args: string[], { cwd, env, shell }: { cwd
   }
 
   return {
+    pid: child.pid,
     lines,
     waitForLine(pattern, withinMs = 15_000) {
       return new Promise((resolve, reject) => {
+        let scanned = 0; // lines already looked at: a chatty process costs O(lines), not O(lines²)
         const check = () => {
-          for (const line of lines) {
-            const match = line.match(pattern);
+          for (; scanned < lines.length; scanned++) {
+            const match = lines[scanned]!.match(pattern);
             if (match) return done(() => resolve(match));
           }
           if (exited) done(() => reject(new Error(`process exited before printing ${pattern}; output:\n${lines.join("\n")}`)));

@@ -1,0 +1,243 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Agent, request } from "undici";
+import { writeLeaderLog } from "./bench/log-file.ts";
+import { runServer, type RunningProcess } from "./processes.ts";
+
+/**
+ * `pnpm bench`: the lab's speed, measured black-box on loopback with real processes, long-polling
+ * and the chapter's 300 ms polling side by side, and written to docs/benchmarks.md.
+ * `pnpm bench --smoke` runs every measurement at a tiny size and writes nothing (CI runs it to
+ * prove the benchmark works; its numbers mean nothing).
+ *
+ * The machine is shared and noisy: compare the columns of one run as ratios, not runs with each other.
+ */
+const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
+const smoke = values.smoke;
+const size = smoke
+  ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
+  : { samples: 500, pollingSamples: 60, windowMs: 5_000, rounds: 3, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+const CLIENTS = 16;
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const apiDir = here("../apps/api");
+const workerDir = here("../apps/worker");
+const scriptsDir = here(".");
+const running: RunningProcess[] = [];
+const temporary: string[] = [];
+const agent = new Agent({ connections: CLIENTS * 2, keepAliveTimeout: 30_000 });
+let nextId = 0;
+
+async function start(cwd: string, env: Record<string, string>, role: string, script?: string) {
+  const proc = runServer(cwd, { HOST: "127.0.0.1", PORT: "0", DATA_DIR: "", ...env }, script);
+  running.push(proc);
+  const [, url] = await proc.waitForLine(new RegExp(`\\[${role}\\] listening on (http://\\S+)`), 180_000);
+  return { proc, url: url! };
+}
+const startLeader = (env: Record<string, string> = {}) => start(apiDir, env, "leader");
+const startFollower = (leaderUrl: string, longPoll: boolean, env: Record<string, string> = {}) =>
+  start(workerDir, { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? "5000" : "0", ...env }, "follower");
+async function stopAll() {
+  await Promise.all(running.splice(0).map((p) => p.kill()));
+}
+
+async function json(method: "GET" | "POST", url: string, body?: unknown) {
+  const res = await request(url, {
+    method,
+    dispatcher: agent,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  return { status: res.statusCode, body: (await res.body.json()) as any };
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+const median = (values: number[]) => quantile(values, 0.5);
+
+/** Write acknowledged by the leader -> readable on the follower, one write at a time. */
+async function measureLatency(longPoll: boolean, samples: number) {
+  const leader = await startLeader();
+  const follower = await startFollower(leader.url, longPoll);
+  const latencies: number[] = [];
+  for (let i = -3; i < samples; i++) {
+    const id = `lat-${nextId++}`;
+    const written = await json("POST", `${leader.url}/orders`, { id });
+    const acked = performance.now();
+    // The follower answers this read as soon as it has applied the write (server side, no polling here).
+    const read = await json("GET", `${follower.url}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
+    if (read.status !== 200) throw new Error(`follower did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
+    if (i >= 0) latencies.push(performance.now() - acked); // the first three warm up
+  }
+  await stopAll();
+  return { p50: median(latencies), p99: quantile(latencies, 0.99) };
+}
+
+/** Writes per second that CLIENTS concurrent clients get acknowledged, each sending one write after another. */
+async function measureWrites(url: string, windowMs: number): Promise<number> {
+  let acknowledged = 0;
+  const began = performance.now();
+  const until = began + windowMs;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < until) {
+        const reply = await json("POST", `${url}/orders`, { id: `w-${nextId++}` });
+        if (reply.status !== 201) throw new Error(`write refused: ${reply.status} ${JSON.stringify(reply.body)}`);
+        acknowledged++;
+      }
+    }),
+  );
+  return acknowledged / ((performance.now() - began) / 1000);
+}
+
+/** The bare Express handler and the leader (with a follower attached, long-polling or polling), in alternating windows. */
+async function measureThroughput() {
+  const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
+  const long = await startLeader();
+  await startFollower(long.url, true);
+  const polled = await startLeader();
+  await startFollower(polled.url, false);
+  const results = { bare: [] as number[], long: [] as number[], polled: [] as number[] };
+  for (const url of [bare.url, long.url, polled.url]) await measureWrites(url, 300); // warm up the JITs
+  for (let round = 0; round < size.rounds; round++) {
+    results.bare.push(await measureWrites(bare.url, size.windowMs));
+    results.long.push(await measureWrites(long.url, size.windowMs));
+    results.polled.push(await measureWrites(polled.url, size.windowMs));
+  }
+  await stopAll();
+  return { bare: median(results.bare), long: median(results.long), polled: median(results.polled) };
+}
+
+/** A follower starting empty against a leader that holds `backlog` events: events applied per second. */
+async function measureCatchUp(backlog: number, longPoll: boolean) {
+  const dir = mkdtempSync(join(tmpdir(), "lab-bench-"));
+  temporary.push(dir);
+  writeLeaderLog(dir, backlog);
+  const leader = await startLeader({ DATA_DIR: dir, RETAIN_EVENTS: String(backlog) });
+  const follower = await startFollower(leader.url, longPoll);
+  const began = performance.now(); // the follower starts replicating as it starts listening
+  const read = await json("GET", `${follower.url}/orders/b-0?minOffset=${backlog - 1}&timeoutMs=30000`);
+  const seconds = (performance.now() - began) / 1000;
+  if (read.status !== 200) throw new Error(`follower did not catch up: ${read.status} ${JSON.stringify(read.body)}`);
+  await stopAll();
+  return backlog / seconds;
+}
+
+/** Reading the newest 100 events of a log of `count` events; and, for the big one, the leader's memory. */
+async function measureTail(count: number) {
+  const dir = mkdtempSync(join(tmpdir(), "lab-bench-"));
+  temporary.push(dir);
+  writeLeaderLog(dir, count);
+  const startedAt = performance.now();
+  const leader = await startLeader({ DATA_DIR: dir, RETAIN_EVENTS: String(count) });
+  const startSeconds = (performance.now() - startedAt) / 1000;
+  const times: number[] = [];
+  for (let i = -20; i < size.tailReads; i++) {
+    const began = performance.now();
+    const reply = await json("GET", `${leader.url}/events?from=${count - 100}&limit=100`);
+    if (reply.body.events?.length !== 100) throw new Error(`tail read: ${JSON.stringify(reply.body).slice(0, 200)}`);
+    if (i >= 0) times.push(performance.now() - began);
+  }
+  const rssMb = residentMb(leader.proc.pid!);
+  await stopAll();
+  return { median: median(times), rssMb, startSeconds };
+}
+
+/** A process's resident memory in MB (Linux: /proc; elsewhere: ps). */
+function residentMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  } catch {
+    return Number.NaN; // not Linux: the table says n/a
+  }
+}
+
+const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
+const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
+const ratio = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
+
+try {
+  console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
+  console.log("1/5 replication latency, long-polling");
+  const longLatency = await measureLatency(true, size.samples);
+  console.log("2/5 replication latency, polling every 300 ms");
+  const polledLatency = await measureLatency(false, size.pollingSamples);
+  console.log(`3/5 write throughput, ${CLIENTS} clients, ${size.rounds} x ${size.windowMs} ms per server`);
+  const throughput = await measureThroughput();
+  console.log(`4/5 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  const catchUpLong = await measureCatchUp(size.backlog, true);
+  const catchUpPolled = await measureCatchUp(size.backlog, false);
+  console.log(`5/5 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  const small = await measureTail(size.tailSmall);
+  const large = await measureTail(size.tailLarge);
+
+  const rows: [string, string, string, string][] = [
+    ["replication latency p50 (write acked -> readable on the follower)", ms(longLatency.p50), ms(polledLatency.p50), "≤ 3 ms"],
+    ["replication latency p99", ms(longLatency.p99), ms(polledLatency.p99), "≤ 15 ms"],
+    [
+      `write throughput, ${CLIENTS} clients, follower attached (bare Express: ${perSecond(throughput.bare)})`,
+      `${perSecond(throughput.long)} (${ratio(throughput.long, throughput.bare)})`,
+      `${perSecond(throughput.polled)} (${ratio(throughput.polled, throughput.bare)})`,
+      "≥ 90% of bare",
+    ],
+    [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
+    [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
+    [
+      `tail read (newest 100) at ${size.tailLarge.toLocaleString("en-US")} events`,
+      `${ms(large.median)} (${(large.median / small.median).toFixed(2)}x)`,
+      "",
+      "≤ 1.5x the one above",
+    ],
+    [`leader resident memory at ${size.tailLarge.toLocaleString("en-US")} events, all retained`, `${large.rssMb.toFixed(0)} MB`, "", "≤ 400 MB"],
+    [`leader start-up, reading ${size.tailLarge.toLocaleString("en-US")} events back from DATA_DIR`, `${large.startSeconds.toFixed(1)} s`, "", ""],
+  ];
+  const table = [
+    "| measure | long-polling | polling every 300 ms | target |",
+    "| --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+  console.log(`\n${table}\n`);
+
+  if (!smoke) {
+    const cpu = cpus();
+    const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
+    writeFileSync(
+      here("../docs/benchmarks.md"),
+      `# Benchmarks
+
+Written by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}, on ${machine}.
+The machine is shared (CPU steal up to ~30%): compare the columns of this run as ratios, not
+with another run.
+
+${table}
+
+How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`):
+
+- **Latency**: one write at a time; from the leader's acknowledgement to the follower's answer
+  to \`GET /orders/:id?minOffset=<offset>\`, which it gives as soon as it has applied the write
+  (so the figure includes that read's round trip). ${size.samples} samples long-polling
+  (\`LONG_POLL_MS=5000\`), ${size.pollingSamples} polling every 300 ms (\`LONG_POLL_MS=0\`).
+- **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
+  ${size.windowMs / 1000} s; the median of ${size.rounds} windows per server, the servers taking
+  turns. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON POST handler that
+  keeps orders in a Map and counts. The leader also logs each write and serves its follower.
+- **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
+  then an empty follower; from its start to having applied the last offset.
+- **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.
+- **Memory**: the leader's resident set (VmRSS) after loading the log and the tail reads, with
+  \`RETAIN_EVENTS\` high enough to keep every event in memory.
+`,
+    );
+    console.log("Written to docs/benchmarks.md.");
+  }
+} finally {
+  await stopAll();
+  await agent.close();
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+}
