@@ -7,10 +7,17 @@ import { startCluster } from "./cluster.ts";
  * follower every 100 ms, counting the reads that came back older than what the leader had
  * already acknowledged (a 404 after the create, or PENDING after the confirm).
  *
- *   pnpm exercise:a                 # lags 0, 500, 3000, 8000 (about 30 s)
+ *   pnpm exercise:a                       # lags 0, 500, 3000, 8000 (about 30 s)
  *   pnpm exercise:a --lags 0,1500
+ *   pnpm exercise:a --long-poll-ms 0      # the chapter's polling every 300 ms instead of long-polling
  */
-const { values } = parseArgs({ options: { lags: { type: "string", default: "0,500,3000,8000" } } });
+const { values } = parseArgs({
+  options: { lags: { type: "string", default: "0,500,3000,8000" }, "long-poll-ms": { type: "string", default: "5000" } },
+});
+const longPollMs = Number(values["long-poll-ms"]);
+if (!Number.isInteger(longPollMs) || longPollMs < 0 || longPollMs > 30_000) {
+  throw new Error(`--long-poll-ms takes a whole number of ms from 0 to 30000, got ${JSON.stringify(values["long-poll-ms"])}`);
+}
 const lags = values.lags.split(",").map((s) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--lags takes whole numbers of ms separated by commas, got ${JSON.stringify(s)}`);
@@ -30,7 +37,7 @@ interface Row {
 }
 
 async function runOnce(lag: number): Promise<Row> {
-  const cluster = await startCluster({ applyLagMs: lag, pollIntervalMs: 300 });
+  const cluster = await startCluster({ applyLagMs: lag, pollIntervalMs: 300, longPollMs });
   try {
     let expected: "PENDING" | "CONFIRMED" = "PENDING";
     const createdAt = performance.now();
@@ -65,7 +72,9 @@ async function runOnce(lag: number): Promise<Row> {
 }
 
 const ms = (n: number) => `${Math.round(n)} ms`;
-console.log(`Exercise A: a reader polls the follower every ${READ_EVERY_MS} ms; the order is created at 0 and confirmed ${CONFIRM_AFTER_MS} ms later.`);
+const how = longPollMs > 0 ? `long-polling (LONG_POLL_MS=${longPollMs})` : "polling every 300 ms (LONG_POLL_MS=0)";
+console.log(`Exercise A: the follower reads the leader's log by ${how}.`);
+console.log(`A reader polls the follower every ${READ_EVERY_MS} ms; the order is created at 0 and confirmed ${CONFIRM_AFTER_MS} ms later.`);
 console.log(`"visible after" is measured from the leader's acknowledgement of each write.\n`);
 const header = ["APPLY_LAG_MS", "order visible after", "confirm visible after", "stale reads"];
 console.log(header.join(" | "));

@@ -12,7 +12,7 @@ import { startCluster } from "./cluster.ts";
  *   pnpm exercise:b
  */
 const LAG_MS = 1500;
-const cluster = await startCluster({ applyLagMs: LAG_MS, pollIntervalMs: 300 });
+const cluster = await startCluster({ applyLagMs: LAG_MS, pollIntervalMs: 300, longPollMs: 5000 });
 const session = (stickyMs: number) =>
   createReadYourWritesClient({ leaderUrl: cluster.leader.url, followerUrl: cluster.follower.url, stickyMs });
 const describeReply = (r: { servedBy: string; status: number; body: any }) =>

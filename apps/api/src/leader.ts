@@ -32,12 +32,13 @@ export function createLeaderApp({ log = createMemoryLog(), orders = createOrders
   const app = express();
   app.disable("x-powered-by");
 
-  app.get("/health", (_req, res) => {
-    res.json({ ok: true, leader: true, logId: log.logId, start: log.start, head: log.head, followersWaiting: tail.waiting });
-  });
+  // The routes a leader serves most come first: each request is matched against them in turn.
   app.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
   app.use(eventsRoute(log, tail));
   app.use(snapshotRoute(orders, log, () => writePath.appliedUpTo));
+  app.get("/health", (_req, res) => {
+    res.json({ ok: true, leader: true, logId: log.logId, start: log.start, head: log.head, followersWaiting: tail.waiting });
+  });
 
   app.use(notFoundRoute);
   app.use(jsonErrorHandler(logLine));

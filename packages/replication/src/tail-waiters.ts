@@ -49,7 +49,13 @@ export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "s
     });
   };
 
-  log.subscribe((head) => {
+  // Waiters are released after the current turn of the event loop, not at the append itself:
+  // writes that arrive together (many clients at once) then leave in one reply per follower
+  // instead of one each, which spares the leader a request per write for well under a millisecond.
+  let releasing = false;
+  const releaseReadable = () => {
+    releasing = false;
+    const head = log.head;
     let changed = false;
     for (const w of [...waiters]) {
       if (w.offset < head) {
@@ -58,6 +64,11 @@ export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "s
       }
     }
     if (changed) arm();
+  };
+  log.subscribe(() => {
+    if (waiters.size === 0 || releasing) return;
+    releasing = true;
+    setImmediate(releaseReadable);
   });
 
   return {
