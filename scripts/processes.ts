@@ -13,6 +13,11 @@ export interface RunningProcess {
   pid: number | undefined;
   /** Every line printed so far (stdout and stderr). */
   lines: string[];
+  /**
+   * Stops collecting output (it is still read, and dropped): a benchmark must not spend its own
+   * CPU splitting thousands of log lines a second while it measures.
+   */
+  discardOutput(): void;
   /** Resolves with the first line (already printed or still to come) matching `pattern`; rejects after `withinMs` or if the process exits first. */
   waitForLine(pattern: RegExp, withinMs?: number): Promise<RegExpMatchArray>;
   /** Stops the process and everything it started (npm, tsx, node), and resolves when it has exited. */
@@ -74,16 +79,21 @@ function spawnServer(command: string, args: string[], { cwd, env, shell }: { cwd
       resolve();
     }),
   );
-  for (const stream of [child.stdout!, child.stderr!]) {
+  const readers = [child.stdout!, child.stderr!].map((stream) =>
     createInterface({ input: stream }).on("line", (line) => {
       lines.push(line);
       for (const l of listeners) l();
-    });
-  }
+    }),
+  );
 
   return {
     pid: child.pid,
     lines,
+    discardOutput() {
+      for (const reader of readers) reader.close();
+      child.stdout!.resume();
+      child.stderr!.resume();
+    },
     waitForLine(pattern, withinMs = 15_000) {
       return new Promise((resolve, reject) => {
         let scanned = 0; // lines already looked at: a chatty process costs O(lines), not O(lines²)
