@@ -123,7 +123,6 @@ describe("crashes: SIGKILL in the middle of a write load", () => {
     const saved = await waitForCheckpoint(followerDir, (c) => c.nextOffset >= MID_LOAD_CHECKPOINT);
     expect(saved.logId).toBe(logId);
     await follower.proc.kill();
-    const appliedBeforeCrash = appliedOffsets(follower.proc.lines);
 
     await writes.whenAcked(writes.acked.size + 200); // the leader takes writes while the follower is down
     await writes.stop();
@@ -138,7 +137,8 @@ describe("crashes: SIGKILL in the middle of a write load", () => {
     expect(resumedLog).toBe(logId);
     const from = Number(resumedOffset);
     expect(from, "checkpointed offset: no older than the one seen before the crash").toBeGreaterThanOrEqual(saved.nextOffset);
-    expect(from, "checkpointed offset: no further than what was applied").toBeLessThanOrEqual(Math.max(...appliedBeforeCrash) + 1);
+    // (Not compared with the "applied" lines printed before the crash: log lines are written once
+    // per turn of the event loop, so a kill can land after a checkpoint and before its lines.)
     expect(Number(resumedOrders), "orders in the checkpoint: one per create before its offset").toBe(from);
 
     const caughtUp = await waitForCatchUp(leader.url, restarted.url);
