@@ -8,8 +8,10 @@ export interface CheckpointerOptions {
   clock: Clock;
   /** Save at most this often while events are being applied. */
   everyMs: number;
-  /** The state and position as they stand now, taken in one synchronous step. */
-  capture(): Checkpoint<Order[]> | undefined;
+  /** Where the follower stands now: the log and the next offset to apply (undefined before it knows its log). */
+  position(): { logId: string; nextOffset: number } | undefined;
+  /** The state as it stands now; called in the same synchronous step as `position`. */
+  state(): Order[];
   logLine: LogLine;
 }
 
@@ -19,7 +21,7 @@ export interface CheckpointerOptions {
  * crash the follower re-fetches and re-applies what came after its last checkpoint, which is
  * safe because the state in the checkpoint holds exactly the events before its offset.
  */
-export function createCheckpointer({ file, clock, everyMs, capture, logLine }: CheckpointerOptions) {
+export function createCheckpointer({ file, clock, everyMs, position, state, logLine }: CheckpointerOptions) {
   let saved: { logId: string; nextOffset: number } | undefined;
   let savedAt = Number.NEGATIVE_INFINITY;
 
@@ -34,12 +36,11 @@ export function createCheckpointer({ file, clock, everyMs, capture, logLine }: C
     maybeSave(force = false) {
       const now = clock.now();
       if (!force && now - savedAt < everyMs) return;
-      const checkpoint = capture();
-      if (!checkpoint) return;
-      if (saved && saved.logId === checkpoint.logId && saved.nextOffset === checkpoint.nextOffset) return;
+      const at = position();
+      if (!at || (saved && saved.logId === at.logId && saved.nextOffset === at.nextOffset)) return; // nothing new: copy nothing
       try {
-        saveCheckpoint(file, checkpoint);
-        saved = { logId: checkpoint.logId, nextOffset: checkpoint.nextOffset };
+        saveCheckpoint(file, { ...at, state: state() });
+        saved = at;
         savedAt = now;
       } catch (err) {
         logLine(`could not save the checkpoint to ${file}: ${(err as Error).message}`);

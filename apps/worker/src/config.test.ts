@@ -48,6 +48,9 @@ describe("readFollowerConfig -> invalid values", () => {
     ["LEADER_URL", "notaurl"],
     ["LEADER_URL", "ftp://x"],
     ["LEADER_URL", "http://leader:3000/?x=1"],
+    ["LEADER_URL", "http://leader:3000/api"],
+    ["LONG_POLL_MS", "30001"],
+    ["LONG_POLL_MS", "-1"],
   ])("%s=%s throws a ConfigError naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);

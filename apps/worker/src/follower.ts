@@ -1,4 +1,4 @@
-import { applyEvent, createOrders, type Order, type OrderEvent, type Orders } from "@lab/orders";
+import { applyEvent, checkOrderId, createOrders, transitions, type Order, type OrderEvent, type Orders } from "@lab/orders";
 import type { LogClient } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
@@ -107,8 +107,8 @@ export function createFollower({
         clock,
         everyMs: checkpointEveryMs,
         logLine,
-        capture: () =>
-          replica.logId === undefined ? undefined : { logId: replica.logId, nextOffset: replica.appliedOffset + 1, state: [...orders.values()] },
+        position: () => (replica.logId === undefined ? undefined : { logId: replica.logId, nextOffset: replica.appliedOffset + 1 }),
+        state: () => [...orders.values()],
       })
     : undefined;
   const resumed = checkpointer?.load();
@@ -176,6 +176,7 @@ export function createFollower({
   async function applyLoop(signal: AbortSignal) {
     let reportedFailure = false;
     while (!signal.aborted) {
+      reportedFailure &&= replica.failure !== undefined; // a resync clears a failure: report the next one
       if (replica.failure) {
         if (!reportedFailure) logLine(`stopped applying: ${replica.failure.message}`);
         reportedFailure = true;
@@ -226,9 +227,15 @@ export function createFollower({
   };
 }
 
-/** Replaces the whole state with a snapshot's orders; returns a summary for the log. */
+/**
+ * Replaces the whole state with a snapshot's (or a checkpoint's) orders; returns a summary for
+ * the log. Every order is checked first, so a bad snapshot changes nothing.
+ */
 function replaceOrders(orders: Orders, state: Order[]): string {
-  if (!Array.isArray(state)) throw new Error("the snapshot's state is not a list of orders");
+  const statuses = new Set(Object.values(transitions).map((t) => t.to));
+  const isOrder = (o: Order | null) =>
+    typeof o === "object" && o !== null && checkOrderId(o.id).ok && statuses.has(o.status) && Number.isFinite(o.updatedAt);
+  if (!Array.isArray(state) || !state.every(isOrder)) throw new Error("the snapshot's state is not a list of orders");
   orders.clear();
   for (const order of state) orders.set(order.id, order);
   return `${orders.size} orders`;

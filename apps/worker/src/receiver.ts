@@ -1,4 +1,4 @@
-import { LeaderReplyError, LeaderUnreachableError, RESYNC_CODES, type LogClient } from "@lab/replication";
+import { DEFAULT_EVENTS_LIMIT, LeaderReplyError, LeaderUnreachableError, RESYNC_CODES, type LogClient } from "@lab/replication";
 import type { Clock, LogLine } from "@lab/service";
 import type { Replica } from "./replica.ts";
 
@@ -47,7 +47,7 @@ export function createReceiver<E, S>({
   clock,
   pollIntervalMs,
   logLine,
-  batchLimit = 1000,
+  batchLimit = DEFAULT_EVENTS_LIMIT,
   maxPending = 10_000,
   restore,
   longPollMs = 0,
@@ -165,11 +165,13 @@ export function createReceiver<E, S>({
           }
         }
         if (err instanceof LeaderUnreachableError) {
-        const problem = lastContactAt === undefined ? "cannot reach the leader yet" : "leader is unreachable";
-        noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
-      }
-        else if (err instanceof LeaderReplyError) noteFailure(`refused ${err.code}`, `leader refused to send events (${err.status} ${err.code}: ${err.message})`, true);
-        else noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
+          const problem = lastContactAt === undefined ? "cannot reach the leader yet" : "leader is unreachable";
+          noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
+        } else if (err instanceof LeaderReplyError) {
+          noteFailure(`refused ${err.code}`, `leader refused to send events (${err.status} ${err.code}: ${err.message})`, true);
+        } else {
+          noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
+        }
         return backoffMs();
       }
     },

@@ -37,7 +37,7 @@ export interface ReplicaOptions<E> {
  *
  * Events are applied strictly in offset order: `receive` only queues the run of entries that
  * starts exactly at `nextFrom`; anything already received is a duplicate and anything after a
- * missing offset waits until the missing one arrives. Time is passed in (`now`), never read here,
+ * missing offset is dropped, to be fetched again from the missing one. Time is passed in (`now`), never read here,
  * so a test decides exactly when each event falls due.
  */
 export function createReplica<E>({ applyLagMs, apply, onApplied }: ReplicaOptions<E>) {

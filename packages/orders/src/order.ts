@@ -22,7 +22,7 @@ const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /**
  * Checks a client-supplied order id and returns it, or a sentence saying what is wrong with it.
- * Ids go into URLs, log lines and file names, so they are kept to a short, safe alphabet.
+ * Ids go into URLs and log lines, so they are kept to a short, safe alphabet.
  */
 export function checkOrderId(value: unknown): { ok: true; id: string } | { ok: false; message: string } {
   if (value === undefined || value === null) return { ok: false, message: "id is required" };

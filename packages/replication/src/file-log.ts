@@ -164,7 +164,6 @@ function readBack<E>(file: string, logLine: (line: string) => void, begin: (logI
         onEntry!(entry);
       }
       carry = Buffer.from(data.subarray(lineStart));
-      data = Buffer.alloc(0);
     }
   } finally {
     closeSync(fd);
@@ -172,6 +171,14 @@ function readBack<E>(file: string, logLine: (line: string) => void, begin: (logI
   if (carry.length > 0) {
     logLine(`dropped a partial record at the end of ${file} (${carry.length} bytes, cut short by a crash; it was never acknowledged)`);
     truncateSync(file, wholeBytes);
+  }
+  // What a crashed process wrote may still sit in the OS's cache, not on disk. It is about to be
+  // served to followers as durable, so make it so first.
+  const synced = openSync(file, "r+");
+  try {
+    fsyncSync(synced);
+  } finally {
+    closeSync(synced);
   }
   if (!header) {
     logLine(`${file} had no complete header; starting a new log`);

@@ -33,7 +33,7 @@ export interface LogClient<E, S = unknown> {
   readonly leaderUrl: string;
   /**
    * Fetches events from offset `from` (inclusive) of the log `logId` (omit it to take whatever
-   * log the leader has). Rejects with one of the two errors above.
+   * log the leader has). Rejects with one of the two errors above (or the abort, if `signal` aborts).
    */
   fetchEvents(
     from: number,

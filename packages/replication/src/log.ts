@@ -68,7 +68,7 @@ export interface MemoryLogOptions {
   logId?: string;
   /** Keep at most this many entries; older ones are dropped (followers behind them need a snapshot). */
   retain?: number;
-  /** The first offset, for a log that continues one read back from disk. */
+  /** The first offset (0 unless the log continues an older one whose start was discarded). */
   start?: number;
 }
 

@@ -49,8 +49,8 @@ export function readUrl(env: Env, name: string, fallback: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(`${name} must start with http:// or https://, got ${JSON.stringify(raw)}`);
   }
-  if (url.search || url.hash) {
-    throw new ConfigError(`${name} must be a base URL without ?query or #fragment, got ${JSON.stringify(raw)}`);
+  if (url.search || url.hash || url.pathname !== "/") {
+    throw new ConfigError(`${name} must be a base URL such as http://localhost:3000, without a path, ?query or #fragment, got ${JSON.stringify(raw)}`);
   }
   return url.href.replace(/\/+$/, "");
 }

@@ -25,6 +25,16 @@ describe("listen", () => {
     if (server.addresses.includes("::1")) expect(await get("::1", server.port)).toBe("hi");
   });
 
+  it("refuses to start when someone else holds the port on ::1, rather than serve localhost only half", async () => {
+    const other = await listen((_req, res) => res.end("other"), { host: "::1", port: 0 }).catch(() => undefined);
+    if (!other) return; // no IPv6 loopback on this machine: nothing to collide with
+    try {
+      await expect(listen((_req, res) => res.end("hi"), { port: other.port })).rejects.toMatchObject({ code: "EADDRINUSE" });
+    } finally {
+      await other.close();
+    }
+  });
+
   it("binds only the HOST it is given", async () => {
     server = await listen((_req, res) => res.end("hi"), { host: "127.0.0.1", port: 0 });
     expect(server.addresses).toEqual(["127.0.0.1"]);

@@ -52,9 +52,13 @@ export async function listen(handler: RequestListener, { host, port }: ListenOpt
       await bind("::1", actualPort);
       addresses.push("::1");
     } catch (err) {
-      // No IPv6 loopback here (or the port is taken on it): 127.0.0.1 alone still serves localhost
-      // wherever localhost resolves to 127.0.0.1.
-      void err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EADDRNOTAVAIL" && code !== "EAFNOSUPPORT") {
+        // Someone else holds [::1]:port: a client resolving localhost to ::1 would reach them, not us.
+        await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+        throw err;
+      }
+      // No IPv6 loopback on this machine: 127.0.0.1 alone serves localhost, which resolves to it here.
     }
   }
 

@@ -11,6 +11,7 @@ export function runMain(log: LogLine, start: () => Promise<{ close(): Promise<vo
     (running) => {
       let stopping = false;
       const stop = (signal: string) => {
+        // Ctrl+C can arrive twice (from the terminal, and relayed by npm or tsx): shut down once.
         if (stopping) return;
         stopping = true;
         log(`${signal}: shutting down`);
