@@ -80,8 +80,9 @@ async function measureLatency(longPoll: boolean, samples: number) {
 }
 
 /** Writes per second that CLIENTS concurrent clients get acknowledged, each sending one write after another. */
-async function measureWrites(url: string, windowMs: number): Promise<number> {
+async function measureWrites(url: string, windowMs: number, servers: RunningProcess[] = []): Promise<{ perSecond: number; cpuUsPerWrite: number }> {
   let acknowledged = 0;
+  const cpuBefore = servers.map((p) => cpuMs(p.pid!));
   const began = performance.now();
   const until = began + windowMs;
   await Promise.all(
@@ -93,28 +94,57 @@ async function measureWrites(url: string, windowMs: number): Promise<number> {
       }
     }),
   );
-  return acknowledged / ((performance.now() - began) / 1000);
+  const cpu = servers.reduce((sum, p, i) => sum + cpuMs(p.pid!) - cpuBefore[i]!, 0);
+  return { perSecond: acknowledged / ((performance.now() - began) / 1000), cpuUsPerWrite: (cpu * 1000) / acknowledged };
+}
+
+/** CPU time a process has used so far, in ms (Linux: /proc/<pid>/stat; elsewhere NaN). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s clock ticks
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The bare Express handler and the leader (with a follower attached, long-polling or polling), in alternating windows. */
 async function measureThroughput() {
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
   const long = await startLeader();
-  await startFollower(long.url, true);
+  const longFollower = await startFollower(long.url, true);
   const polled = await startLeader();
-  await startFollower(polled.url, false);
-  const results = { bare: [] as number[], long: [] as number[], polled: [] as number[] };
+  const polledFollower = await startFollower(polled.url, false);
+  const rates = { bare: [] as number[], long: [] as number[], polled: [] as number[] };
+  // CPU per acknowledged write, of the server and (for the leaders) of their follower too: a
+  // steadier measure than writes/s on a shared machine, and it says where the time goes.
+  const cpu = { bare: [] as number[], long: [] as number[], polled: [] as number[], longFollower: [] as number[], polledFollower: [] as number[] };
   for (const url of [bare.url, long.url, polled.url]) await measureWrites(url, 300); // warm up the JITs
   // The servers take turns in short windows, and each leader is compared with the bare handler
   // of its own round: the machine's load drifts, and a ratio within one round is what holds.
   for (let round = 0; round < size.rounds; round++) {
-    results.bare.push(await measureWrites(bare.url, size.windowMs));
-    results.long.push(await measureWrites(long.url, size.windowMs));
-    results.polled.push(await measureWrites(polled.url, size.windowMs));
+    const b = await measureWrites(bare.url, size.windowMs, [bare.proc]);
+    rates.bare.push(b.perSecond);
+    cpu.bare.push(b.cpuUsPerWrite);
+    for (const [name, leader, follower] of [["long", long, longFollower], ["polled", polled, polledFollower]] as const) {
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc]);
+      rates[name].push(l.perSecond);
+      cpu[name].push(l.cpuUsPerWrite);
+      // The follower's share, measured in a window of its own so each number stays one process's.
+      const f = await measureWrites(leader.url, size.windowMs, [follower.proc]);
+      cpu[name === "long" ? "longFollower" : "polledFollower"].push(f.cpuUsPerWrite);
+    }
   }
   await stopAll();
-  const ratios = (of: number[]) => median(of.map((v, i) => v / results.bare[i]!));
-  return { bare: median(results.bare), long: median(results.long), polled: median(results.polled), longRatio: ratios(results.long), polledRatio: ratios(results.polled) };
+  const ratios = (of: number[]) => median(of.map((v, i) => v / rates.bare[i]!));
+  return {
+    bare: median(rates.bare),
+    long: median(rates.long),
+    polled: median(rates.polled),
+    longRatio: ratios(rates.long),
+    polledRatio: ratios(rates.polled),
+    cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)])) as Record<keyof typeof cpu, number>,
+  };
 }
 
 /** A follower starting empty against a leader that holds `backlog` events: events applied per second. */
@@ -165,6 +195,8 @@ function residentMb(pid: number): number {
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
 const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
 const percent = (r: number) => `${(r * 100).toFixed(0)}%`;
+const us = (n: number) => (Number.isNaN(n) ? "n/a" : `${Math.round(n)} µs`);
+const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs(((a - b) / b) * 100).toFixed(0)}%`;
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
@@ -190,6 +222,13 @@ try {
       `${perSecond(throughput.polled)} (${percent(throughput.polledRatio)})`,
       "≥ 90% of bare",
     ],
+    [
+      `CPU per write: leader (bare Express: ${us(throughput.cpu.bare)})`,
+      `${us(throughput.cpu.long)} (${percentOver(throughput.cpu.long, throughput.cpu.bare)})`,
+      `${us(throughput.cpu.polled)} (${percentOver(throughput.cpu.polled, throughput.cpu.bare)})`,
+      "",
+    ],
+    ["CPU per write: follower", us(throughput.cpu.longFollower), us(throughput.cpu.polledFollower), ""],
     [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
     [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
     [
@@ -230,7 +269,9 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns for ${size.rounds} rounds. Writes/s are the
   median of the rounds; the percentage is the median over rounds of the leader's rate divided by
-  the bare handler's rate in the same round. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON POST handler that
+  the bare handler's rate in the same round. CPU per write is the server process's CPU time
+  (utime + stime from /proc/<pid>/stat) over the writes it acknowledged in its windows, the
+  median of the rounds; the follower's is measured the same way in a window of its own. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON POST handler that
   keeps orders in a Map and counts. The leader also logs each write and serves its follower.
 - **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
   then an empty follower; from its start to having applied the last offset.
