@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { applyEvent, createOrders } from "@lab/orders";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "../cluster.ts";
 
@@ -137,12 +138,8 @@ describe("restarts, retention and resync", () => {
     const read = c.log.readFrom(0, 10_000);
     if (!read.ok) throw new Error("the log should hold every event");
     for (const { body } of await Promise.all(snapshots)) {
-      const replayed = new Map<string, unknown>();
-      for (const e of read.entries.slice(0, body.offset)) {
-        const before = replayed.get(e.orderId) as { status: string } | undefined;
-        replayed.set(e.orderId, { id: e.orderId, status: e.type === "OrderCreated" ? "PENDING" : e.type === "OrderConfirmed" ? "CONFIRMED" : "CANCELED", updatedAt: e.at });
-        void before;
-      }
+      const replayed = createOrders();
+      for (const e of read.entries.slice(0, body.offset)) applyEvent(replayed, e);
       expect(body.state, `snapshot at offset ${body.offset}`).toEqual([...replayed.values()]);
     }
   });
