@@ -1,6 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-import { syncDirectory } from "./file-log.ts";
+import { readFileSync } from "node:fs";
+import { writeFileAtomically } from "./atomic-file.ts";
 
 /** A follower's saved position and the state it had built up to it: saved together, or not at all. */
 export interface Checkpoint<S> {
@@ -12,23 +11,12 @@ export interface Checkpoint<S> {
 }
 
 /**
- * Saves a checkpoint atomically: written to a temporary file, synced, then renamed over the old
- * one. A crash at any moment leaves either the old checkpoint or the new one, never half of
+ * Saves a checkpoint atomically (see writeFileAtomically). A crash at any moment leaves either the old checkpoint or the new one, never half of
  * each, so a restarted follower resumes from a state and position that belong together: no
  * event applied twice, none skipped.
  */
 export function saveCheckpoint<S>(file: string, checkpoint: Checkpoint<S>): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, "w");
-  try {
-    writeSync(fd, JSON.stringify(checkpoint));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
-  syncDirectory(dirname(file));
+  writeFileAtomically(file, JSON.stringify(checkpoint));
 }
 
 /** Loads a checkpoint, or undefined if there is none yet. A file that does not parse is an error, not a fresh start. */

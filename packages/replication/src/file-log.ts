@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, truncateSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import { writeFileAtomically } from "./atomic-file.ts";
 import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export interface FileLogOptions<E> {
@@ -206,23 +207,6 @@ function parseLine(line: string, file: string, lineNumber: number): unknown {
 /** Creates the file with its header atomically: a crash leaves either no file or a whole header. */
 function createFile(file: string): Header {
   const header: Header = { log: "replication-lab", version: 1, logId: newLogId() };
-  const temporary = `${file}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(header)}\n`);
-  const fd = openSync(temporary, "r");
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temporary, file);
-  syncDirectory(dirname(file));
+  writeFileAtomically(file, `${JSON.stringify(header)}\n`);
   return header;
-}
-
-/** Makes a rename durable. Windows cannot open a directory for syncing; there, renames are durable enough for a lab. */
-export function syncDirectory(dir: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -22,14 +22,6 @@ export function httpError(status: number, code: string, message: string, details
   return new HttpError(status, code, message, details);
 }
 
-/** The JSON body of every error reply: `{ok: false, code, error, ...details}`. */
-export interface ErrorBody {
-  ok: false;
-  code: string;
-  error: string;
-  [detail: string]: unknown;
-}
-
 /** A JSON 404 for any route nobody handles; register it after the routes. */
 export const notFoundRoute: RequestHandler = (req, res) => {
   res.status(404).json({ ok: false, code: "NO_SUCH_ROUTE", error: `no route for ${req.method} ${req.path}` });

@@ -2,7 +2,6 @@ export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { ConfigError, parseWholeNumber, readHost, readPort, readUrl, readWholeNumber } from "./config.ts";
 export { HttpError, httpError, jsonErrorHandler, notFoundRoute } from "./errors.ts";
-export type { ErrorBody } from "./errors.ts";
 export { listen } from "./listen.ts";
 export type { Listening, ListenOptions } from "./listen.ts";
 export { consoleLogger, silentLogger } from "./logger.ts";

@@ -1,0 +1,32 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+/**
+ * Replaces `file` with `text` atomically: written to a temporary file, synced, renamed over the
+ * old one, and the rename made durable. A crash at any moment leaves the old content or the new,
+ * never half of each.
+ */
+export function writeFileAtomically(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.tmp`;
+  const fd = openSync(temporary, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  syncDirectory(dirname(file));
+}
+
+/** Makes a rename durable. Windows cannot open a directory for syncing; there, renames are durable enough for a lab. */
+function syncDirectory(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
