@@ -18,8 +18,8 @@ import { runServer, type RunningProcess } from "./processes.ts";
 const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
 const smoke = values.smoke;
 const size = smoke
-  ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, windowMs: 3_000, rounds: 6, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
+  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 12, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
 const CLIENTS = 16;
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -79,23 +79,26 @@ async function measureLatency(longPoll: boolean, samples: number) {
   return { p50: median(latencies), p99: quantile(latencies, 0.99) };
 }
 
-/** Writes per second that CLIENTS concurrent clients get acknowledged, each sending one write after another. */
-async function measureWrites(url: string, windowMs: number, servers: RunningProcess[] = []): Promise<{ perSecond: number; cpuUsPerWrite: number }> {
+/** Writes per second that CLIENTS concurrent clients get acknowledged, each sending one write after another; and each server's CPU time per write. */
+async function measureWrites(url: string, windowMs: number, servers: RunningProcess[] = []): Promise<{ perSecond: number; cpuUsPerWrite: number[] }> {
   let acknowledged = 0;
   const cpuBefore = servers.map((p) => cpuMs(p.pid!));
   const began = performance.now();
   const until = began + windowMs;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < until) {
-        const reply = await json("POST", `${url}/orders`, { id: `w-${nextId++}` });
-        if (reply.status !== 201) throw new Error(`write refused: ${reply.status} ${JSON.stringify(reply.body)}`);
-        acknowledged++;
-      }
-    }),
-  );
-  const cpu = servers.reduce((sum, p, i) => sum + cpuMs(p.pid!) - cpuBefore[i]!, 0);
-  return { perSecond: acknowledged / ((performance.now() - began) / 1000), cpuUsPerWrite: (cpu * 1000) / acknowledged };
+  await Promise.all(Array.from({ length: CLIENTS }, () => writeUntil(url, until, () => acknowledged++)));
+  return {
+    perSecond: acknowledged / ((performance.now() - began) / 1000),
+    cpuUsPerWrite: servers.map((p, i) => ((cpuMs(p.pid!) - cpuBefore[i]!) * 1000) / acknowledged),
+  };
+}
+
+/** One client: sends `POST /orders` after `POST /orders` until `until`. */
+async function writeUntil(url: string, until: number, acknowledged: () => void) {
+  while (performance.now() < until) {
+    const reply = await json("POST", `${url}/orders`, { id: `w-${nextId++}` });
+    if (reply.status !== 201) throw new Error(`write refused: ${reply.status} ${JSON.stringify(reply.body)}`);
+    acknowledged();
+  }
 }
 
 /** CPU time a process has used so far, in ms (Linux: /proc/<pid>/stat; elsewhere NaN). */
@@ -108,43 +111,85 @@ function cpuMs(pid: number): number {
   }
 }
 
-/** The bare Express handler and the leader (with a follower attached, long-polling or polling), in alternating windows. */
+/**
+ * The bare Express handler and the leader (with a follower attached, long-polling or polling),
+ * in alternating windows: bare, leader, bare, other leader, bare, ... Each leader window is
+ * compared with the mean of the bare windows on either side of it, so a drift in the machine's
+ * load (this machine is shared) cancels out instead of landing on one side.
+ */
 async function measureThroughput() {
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const long = await startLeader();
-  const longFollower = await startFollower(long.url, true);
-  const polled = await startLeader();
-  const polledFollower = await startFollower(polled.url, false);
-  const rates = { bare: [] as number[], long: [] as number[], polled: [] as number[] };
-  // CPU per acknowledged write, of the server and (for the leaders) of their follower too: a
-  // steadier measure than writes/s on a shared machine, and it says where the time goes.
-  const cpu = { bare: [] as number[], long: [] as number[], polled: [] as number[], longFollower: [] as number[], polledFollower: [] as number[] };
-  for (const url of [bare.url, long.url, polled.url]) await measureWrites(url, 300); // warm up the JITs
-  // The servers take turns in short windows, and each leader is compared with the bare handler
-  // of its own round: the machine's load drifts, and a ratio within one round is what holds.
-  for (let round = 0; round < size.rounds; round++) {
+  const pairs = [] as { name: "long" | "polled"; leader: Awaited<ReturnType<typeof startLeader>>; follower: Awaited<ReturnType<typeof startLeader>> }[];
+  for (const name of ["long", "polled"] as const) {
+    const leader = await startLeader();
+    pairs.push({ name, leader, follower: await startFollower(leader.url, name === "long") });
+  }
+  for (const url of [bare.url, ...pairs.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
+  const fetchesBefore = await Promise.all(pairs.map((p) => followerFetches(p.follower.url)));
+
+  const bareRates: number[] = [];
+  const bareCpu: number[] = [];
+  const of = { long: { ratios: [] as number[], rates: [] as number[], leaderCpu: [] as number[], followerCpu: [] as number[] }, polled: { ratios: [] as number[], rates: [] as number[], leaderCpu: [] as number[], followerCpu: [] as number[] } };
+  const measureBare = async () => {
     const b = await measureWrites(bare.url, size.windowMs, [bare.proc]);
-    rates.bare.push(b.perSecond);
-    cpu.bare.push(b.cpuUsPerWrite);
-    for (const [name, leader, follower] of [["long", long, longFollower], ["polled", polled, polledFollower]] as const) {
-      const l = await measureWrites(leader.url, size.windowMs, [leader.proc]);
-      rates[name].push(l.perSecond);
-      cpu[name].push(l.cpuUsPerWrite);
-      // The follower's share, measured in a window of its own so each number stays one process's.
-      const f = await measureWrites(leader.url, size.windowMs, [follower.proc]);
-      cpu[name === "long" ? "longFollower" : "polledFollower"].push(f.cpuUsPerWrite);
+    bareRates.push(b.perSecond);
+    bareCpu.push(b.cpuUsPerWrite[0]!);
+    return b.perSecond;
+  };
+  let bareBefore = await measureBare();
+  for (let round = 0; round < size.rounds; round++) {
+    for (const { name, leader, follower } of pairs) {
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, follower.proc]);
+      const bareAfter = await measureBare();
+      of[name].ratios.push(l.perSecond / ((bareBefore + bareAfter) / 2));
+      of[name].rates.push(l.perSecond);
+      of[name].leaderCpu.push(l.cpuUsPerWrite[0]!);
+      of[name].followerCpu.push(l.cpuUsPerWrite[1]!);
+      bareBefore = bareAfter;
     }
   }
+  const fetchesAfter = await Promise.all(pairs.map((p) => followerFetches(p.follower.url)));
   await stopAll();
-  const ratios = (of: number[]) => median(of.map((v, i) => v / rates.bare[i]!));
-  return {
-    bare: median(rates.bare),
-    long: median(rates.long),
-    polled: median(rates.polled),
-    longRatio: ratios(rates.long),
-    polledRatio: ratios(rates.polled),
-    cpu: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)])) as Record<keyof typeof cpu, number>,
+  const batches = Object.fromEntries(pairs.map((p, i) => [p.name, (fetchesAfter[i]!.events - fetchesBefore[i]!.events) / (fetchesAfter[i]!.fetches - fetchesBefore[i]!.fetches)]));
+  const summary = (name: "long" | "polled") => ({
+    rate: median(of[name].rates),
+    ratio: median(of[name].ratios),
+    leaderCpu: median(of[name].leaderCpu),
+    followerCpu: median(of[name].followerCpu),
+    eventsPerFetch: batches[name]!,
+  });
+  return { bare: median(bareRates), bareCpu: median(bareCpu), long: summary("long"), polled: summary("polled") };
+}
+
+/** The follower's count of answered fetches and of events it has applied, from `GET /status`. */
+async function followerFetches(url: string) {
+  const { body } = await json("GET", `${url}/status`);
+  return { fetches: body.fetches as number, events: (body.appliedOffset as number | null) ?? -1 };
+}
+
+/**
+ * Write acknowledged -> readable on the follower while CLIENTS other clients write as fast as
+ * the leader takes it: what batching under load costs in latency (at most BATCH_WAIT_MS more).
+ */
+async function measureLatencyUnderLoad(longPoll: boolean, windowMs: number) {
+  const leader = await startLeader();
+  const follower = await startFollower(leader.url, longPoll);
+  await measureWrites(leader.url, 300); // warm up
+  const until = performance.now() + windowMs;
+  const latencies: number[] = [];
+  const probe = async () => {
+    while (performance.now() < until) {
+      const id = `lat-${nextId++}`;
+      const written = await json("POST", `${leader.url}/orders`, { id });
+      const acked = performance.now();
+      const read = await json("GET", `${follower.url}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
+      if (read.status !== 200) throw new Error(`follower did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
+      latencies.push(performance.now() - acked);
+    }
   };
+  await Promise.all([probe(), ...Array.from({ length: CLIENTS }, () => writeUntil(leader.url, until, () => {}))]);
+  await stopAll();
+  return { p50: median(latencies), p99: quantile(latencies, 0.99) };
 }
 
 /** A follower starting empty against a leader that holds `backlog` events: events applied per second. */
@@ -200,35 +245,41 @@ const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/5 replication latency, long-polling");
+  console.log("1/6 replication latency, long-polling");
   const longLatency = await measureLatency(true, size.samples);
-  console.log("2/5 replication latency, polling every 300 ms");
+  console.log("2/6 replication latency, polling every 300 ms");
   const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/5 write throughput, ${CLIENTS} clients, ${size.rounds} x ${size.windowMs} ms per server`);
+  console.log(`3/6 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+  const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
+  const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
+  console.log(`4/6 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server`);
   const throughput = await measureThroughput();
-  console.log(`4/5 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  console.log(`5/6 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
   const catchUpLong = await measureCatchUp(size.backlog, true);
   const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`5/5 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  console.log(`6/6 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
 
+  const { long, polled } = throughput;
   const rows: [string, string, string, string][] = [
     ["replication latency p50 (write acked -> readable on the follower)", ms(longLatency.p50), ms(polledLatency.p50), "≤ 3 ms"],
     ["replication latency p99", ms(longLatency.p99), ms(polledLatency.p99), "≤ 15 ms"],
+    [`replication latency p50 / p99 while ${CLIENTS} clients write`, `${ms(longLoaded.p50)} / ${ms(longLoaded.p99)}`, `${ms(polledLoaded.p50)} / ${ms(polledLoaded.p99)}`, ""],
     [
       `write throughput, ${CLIENTS} clients, follower attached (bare Express: ${perSecond(throughput.bare)})`,
-      `${perSecond(throughput.long)} (${percent(throughput.longRatio)})`,
-      `${perSecond(throughput.polled)} (${percent(throughput.polledRatio)})`,
+      `${perSecond(long.rate)} (${percent(long.ratio)})`,
+      `${perSecond(polled.rate)} (${percent(polled.ratio)})`,
       "≥ 90% of bare",
     ],
     [
-      `CPU per write: leader (bare Express: ${us(throughput.cpu.bare)})`,
-      `${us(throughput.cpu.long)} (${percentOver(throughput.cpu.long, throughput.cpu.bare)})`,
-      `${us(throughput.cpu.polled)} (${percentOver(throughput.cpu.polled, throughput.cpu.bare)})`,
+      `CPU per write: leader (bare Express: ${us(throughput.bareCpu)})`,
+      `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, throughput.bareCpu)})`,
+      `${us(polled.leaderCpu)} (${percentOver(polled.leaderCpu, throughput.bareCpu)})`,
       "",
     ],
-    ["CPU per write: follower", us(throughput.cpu.longFollower), us(throughput.cpu.polledFollower), ""],
+    ["CPU per write: follower", us(long.followerCpu), us(polled.followerCpu), ""],
+    ["events per fetch while they write", long.eventsPerFetch.toFixed(0), polled.eventsPerFetch.toFixed(0), ""],
     [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
     [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
     [
@@ -266,13 +317,20 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
   to \`GET /orders/:id?minOffset=<offset>\`, which it gives as soon as it has applied the write
   (so the figure includes that read's round trip). ${size.samples} samples long-polling
   (\`LONG_POLL_MS=5000\`), ${size.pollingSamples} polling every 300 ms (\`LONG_POLL_MS=0\`).
+- **Latency while they write**: the same probe, one write at a time, for ${size.loadedMs / 1000} s
+  while ${CLIENTS} other clients write to the leader as fast as it answers. Under such a stream
+  the follower fetches in batches (\`BATCH_WAIT_MS=20\`), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
-  ${size.windowMs / 1000} s; the servers take turns for ${size.rounds} rounds. Writes/s are the
-  median of the rounds; the percentage is the median over rounds of the leader's rate divided by
-  the bare handler's rate in the same round. CPU per write is the server process's CPU time
-  (utime + stime from /proc/<pid>/stat) over the writes it acknowledged in its windows, the
-  median of the rounds; the follower's is measured the same way in a window of its own. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON POST handler that
-  keeps orders in a Map and counts. The leader also logs each write and serves its follower.
+  ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, other leader, bare, ...)
+  for ${size.rounds} rounds. Writes/s are the median of the rounds; the percentage is the median
+  over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
+  just before and just after it, so that a drift in the machine's load cancels out. CPU per write
+  is a process's CPU time (utime + stime from /proc/<pid>/stat) over the writes acknowledged in
+  the window, the median of the rounds; the leader and its follower are measured in the same
+  windows. Events per fetch: events the follower applied over the fetches the leader answered,
+  across all the windows. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
+  POST handler that keeps orders in a Map and counts. The leader also logs each write and serves
+  its follower.
 - **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
   then an empty follower; from its start to having applied the last offset.
 - **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.

@@ -20,6 +20,8 @@ export interface ClusterOptions {
   pollIntervalMs?: number;
   /** LONG_POLL_MS of the follower; default 0 (plain polling), so a driven test's `poll()` never waits. */
   longPollMs?: number;
+  /** BATCH_WAIT_MS of the follower; default 0 (fetch again at once). */
+  batchWaitMs?: number;
   /** The clock both nodes use; pass a manual clock to decide when lag elapses. Default: the real one. */
   clock?: Clock;
   /** Start the follower's loops (default true). With `false` the test drives it: `poll()`, `applyDue()`. */
@@ -41,7 +43,7 @@ export interface ClusterOptions {
  * run the lab with several settings in one go.
  */
 export async function startCluster(options: ClusterOptions = {}) {
-  const { applyLagMs = 0, pollIntervalMs = 300, longPollMs = 0, clock = systemClock, run = true, logLine = silentLogger } = options;
+  const { applyLagMs = 0, pollIntervalMs = 300, longPollMs = 0, batchWaitMs = 0, clock = systemClock, run = true, logLine = silentLogger } = options;
   const leaderLog: LogLine = (line) => logLine(`[leader] ${line}`);
   const followerLog: LogLine = (line) => logLine(`[follower] ${line}`);
 
@@ -70,7 +72,7 @@ export async function startCluster(options: ClusterOptions = {}) {
   const bootFollower = async () => {
     const client: LogClient<OrderEvent, Order[]> = createLogClient<OrderEvent, Order[]>({ leaderUrl });
     const checkpointFile = options.followerDataDir ? join(options.followerDataDir, "follower-checkpoint.json") : undefined;
-    const node: Follower = createFollower({ client, applyLagMs, pollIntervalMs, longPollMs, clock, logLine: followerLog, checkpointFile });
+    const node: Follower = createFollower({ client, applyLagMs, pollIntervalMs, longPollMs, batchWaitMs, clock, logLine: followerLog, checkpointFile });
     const server = await listen(node.app, { host: "127.0.0.1", port: 0 });
     if (run) node.start();
     return { node, server, client };

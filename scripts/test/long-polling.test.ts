@@ -15,9 +15,10 @@ describe("long-polling", () => {
     cluster = undefined;
   });
 
-  const start = async (longPollMs: number) => {
-    clock = createManualClock(1_700_000_000_000);
-    cluster = await startCluster({ clock, applyLagMs: 0, pollIntervalMs: 300, longPollMs, run: true });
+  const T0 = 1_700_000_000_000;
+  const start = async (longPollMs: number, batchWaitMs = 0) => {
+    clock = createManualClock(T0);
+    cluster = await startCluster({ clock, applyLagMs: 0, pollIntervalMs: 300, longPollMs, batchWaitMs, run: true });
     return cluster;
   };
 
@@ -34,7 +35,7 @@ describe("long-polling", () => {
     await waitUntilLeaderHolds(c, 1); // the follower's fetch is waiting on the leader
     await c.createOrder("o-1");
     expect(await applied(c, 0), "applied offset 0").toBe(true);
-    expect(clock.now(), "time passed on the manual clock").toBe(1_700_000_000_000);
+    expect(clock.now(), "time passed on the manual clock").toBe(T0);
     expect((await c.readFollower("o-1")).status).toBe(200);
   });
 
@@ -54,6 +55,22 @@ describe("long-polling", () => {
     await waitUntilLeaderHolds(c, 1); // and the follower asks again without sleeping
     await c.createOrder("o-1");
     expect(await applied(c, 0)).toBe(true);
+  });
+
+  it("under a stream of writes it fetches in batches: after a reply of several events it waits batchWaitMs", async () => {
+    const c = await start(5000, 20);
+    await c.stopFollower();
+    await c.createOrder("o-1");
+    await c.createOrder("o-2"); // two writes since the last fetch: the next reply brings both
+    await c.startFollower();
+    expect(await applied(c, 1), "applied offsets 0 and 1").toBe(true);
+    await clock.whenSleeping(1); // the follower waits before it fetches again
+    await c.createOrder("o-3");
+    expect((await c.leaderHealth()).body.followersWaiting, "fetches waiting on the leader").toBe(0);
+    expect((await c.readFollower("o-3")).status, "before batchWaitMs has passed").toBe(404);
+    clock.advance(20);
+    expect(await applied(c, 2), "applied offset 2 once batchWaitMs passed").toBe(true);
+    expect((await c.followerStatus()).body.fetches, "fetches in all").toBe(2);
   });
 
   it("a waiting request ends when the follower stops, and when the leader shuts down", async () => {

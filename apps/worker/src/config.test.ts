@@ -14,7 +14,7 @@ function configError(env: Record<string, string>): unknown {
 
 describe("readFollowerConfig -> nothing set", () => {
   it("uses the chapter's defaults", () => {
-    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500 });
+    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500, longPollMs: 5000, batchWaitMs: 20 });
   });
 
   it("treats empty values as unset", () => {
@@ -24,8 +24,8 @@ describe("readFollowerConfig -> nothing set", () => {
 
 describe("readFollowerConfig -> valid overrides", () => {
   it("reads every variable", () => {
-    const env = { PORT: "4001", HOST: "0.0.0.0", LEADER_URL: "https://leader.example:8443/", POLL_INTERVAL_MS: "50", APPLY_LAG_MS: "0" };
-    expect(readFollowerConfig(env)).toMatchObject({ port: 4001, host: "0.0.0.0", leaderUrl: "https://leader.example:8443", pollIntervalMs: 50, applyLagMs: 0 });
+    const env = { PORT: "4001", HOST: "0.0.0.0", LEADER_URL: "https://leader.example:8443/", POLL_INTERVAL_MS: "50", APPLY_LAG_MS: "0", LONG_POLL_MS: "0", BATCH_WAIT_MS: "0" };
+    expect(readFollowerConfig(env)).toMatchObject({ port: 4001, host: "0.0.0.0", leaderUrl: "https://leader.example:8443", pollIntervalMs: 50, applyLagMs: 0, longPollMs: 0, batchWaitMs: 0 });
   });
 
   it("accepts the bounds: PORT=0, POLL_INTERVAL_MS=1, APPLY_LAG_MS=600000", () => {
@@ -51,6 +51,8 @@ describe("readFollowerConfig -> invalid values", () => {
     ["LEADER_URL", "http://leader:3000/api"],
     ["LONG_POLL_MS", "30001"],
     ["LONG_POLL_MS", "-1"],
+    ["BATCH_WAIT_MS", "30001"],
+    ["BATCH_WAIT_MS", "20ms"],
   ])("%s=%s throws a ConfigError naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);

@@ -17,6 +17,8 @@ export interface FollowerDeps {
   pollIntervalMs: number;
   /** LONG_POLL_MS: how long the leader may hold a fetch until a new event exists; 0 (the default here) polls every pollIntervalMs, as in the chapter. */
   longPollMs?: number;
+  /** BATCH_WAIT_MS: with long-polling, the pause after a fetch that brought more than one event, so the next brings a batch; 0 (the default here) fetches again at once. */
+  batchWaitMs?: number;
   /** Time and waiting; a test passes a manual clock to decide when the lag elapses. */
   clock?: Clock;
   /** Where log lines go (one per applied event, and outages). */
@@ -65,12 +67,15 @@ export interface FollowerStatus {
   logId: string | null;
   /** How many times it has replaced its state with the leader's snapshot. */
   resyncs: number;
+  /** How many fetches the leader has answered: events received / fetches is the batch size. */
+  fetches: number;
   /** How far behind the leader the follower's state is: in events, and in ms since the oldest unapplied event was written. */
   lag: { events: number | null; ms: number | null };
   applyLagMs: number;
   pollIntervalMs: number;
   /** 0 when polling every pollIntervalMs, as in the chapter. */
   longPollMs: number;
+  batchWaitMs: number;
   /** Set if applying stopped because an event did not fit the state. */
   error?: string;
 }
@@ -90,6 +95,7 @@ export function createFollower({
   checkpointFile,
   checkpointEveryMs = 1000,
   longPollMs = 0,
+  batchWaitMs = 0,
 }: FollowerDeps): Follower {
   const orders = createOrders();
   const replica = createReplica<OrderEvent>({
@@ -99,7 +105,7 @@ export function createFollower({
       logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
     },
   });
-  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, longPollMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
 
   const checkpointer = checkpointFile
     ? createCheckpointer({
@@ -138,10 +144,12 @@ export function createFollower({
       pending: replica.pending,
       logId: replica.logId ?? null,
       resyncs: receiver.resyncs,
+      fetches: receiver.fetches,
       lag: { events: behind, ms: behind === 0 ? 0 : oldest ? Math.max(0, clock.now() - oldest.at) : null },
       applyLagMs,
       pollIntervalMs,
       longPollMs,
+      batchWaitMs,
       ...(replica.failure ? { error: replica.failure.message } : {}),
     };
   };

@@ -166,9 +166,10 @@ describe("createReceiver -> backpressure", () => {
 });
 
 describe("createReceiver -> long-polling", () => {
+  const BATCH_WAIT_MS = 20;
   function longPolling(steps: Step[]) {
     client = fakeClient(steps);
-    return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 5000, logLine: (l) => lines.push(l), restore: () => "restored" });
+    return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 5000, batchWaitMs: BATCH_WAIT_MS, logLine: (l) => lines.push(l), restore: () => "restored" });
   }
 
   it("asks the leader to wait, and fetches again at once after events", async () => {
@@ -186,6 +187,25 @@ describe("createReceiver -> long-polling", () => {
 
   it("waits the poll interval after an empty answer that came early, so a leader that does not long-poll cannot cause a busy loop", async () => {
     const receiver = longPolling([reply(0, [], 0)]);
+    expect(await receiver.pollOnce()).toBe(POLL_MS);
+  });
+
+  it("waits batchWaitMs after a reply that brought several events, so the next one brings a batch", async () => {
+    const receiver = longPolling([reply(0, [e0, e1], 2), reply(2, [e2], 3)]);
+    expect(await receiver.pollOnce(), "wait after 2 events (writes arriving faster than fetches)").toBe(BATCH_WAIT_MS);
+    expect(await receiver.pollOnce(), "wait after a lone event").toBe(0);
+  });
+
+  it("does not wait while the leader has more ready than one reply holds (catching up)", async () => {
+    const receiver = longPolling([reply(0, [e0, e1], 4)]);
+    expect(await receiver.pollOnce(), "wait after 2 events of 4").toBe(0);
+  });
+});
+
+describe("createReceiver -> polling", () => {
+  it("ignores batchWaitMs: a caught-up follower waits the poll interval, as in the chapter", async () => {
+    client = fakeClient([reply(0, [e0, e1], 2)]);
+    const receiver = createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 0, batchWaitMs: 20, logLine: (l) => lines.push(l), restore: () => "restored" });
     expect(await receiver.pollOnce()).toBe(POLL_MS);
   });
 });

@@ -23,6 +23,12 @@ export interface ReceiverOptions<E, S> {
    * every `pollIntervalMs`.
    */
   longPollMs?: number;
+  /**
+   * With long-polling: after a fetch that brought more than one new event (writes are arriving
+   * faster than fetches go round), wait this long before the next fetch, so that it brings the
+   * writes of that time in one batch. A lone write is never delayed. 0: fetch again at once.
+   */
+  batchWaitMs?: number;
 }
 
 /**
@@ -36,6 +42,14 @@ export interface ReceiverOptions<E, S> {
  * replaces the state with it, and follows the log from the snapshot's offset. Like a Valkey
  * replica falling back from a partial to a full sync, it never guesses and never keeps state
  * the leader no longer has.
+ *
+ * Under a stream of writes it fetches in batches, like TCP's Nagle algorithm or PostgreSQL's
+ * commit_delay with commit_siblings: each round trip costs both processes about as much CPU as a
+ * write does, so a follower that fetched again the moment each reply arrived would take a
+ * share of the leader's machine that grows with the write rate. It waits `batchWaitMs` only
+ * after a reply that brought more than one event, which a lone write never does: the
+ * replication latency of a quiet log stays one round trip, and a busy one costs at most
+ * 1000 / batchWaitMs fetches a second, whatever the rate.
  *
  * While the leader is down it backs off (poll interval, doubling, at most MAX_BACKOFF_MS) and
  * logs the outage once when it starts and once when it ends, never on every failed poll; the
@@ -51,6 +65,7 @@ export function createReceiver<E, S>({
   maxPending = 10_000,
   restore,
   longPollMs = 0,
+  batchWaitMs = 0,
 }: ReceiverOptions<E, S>) {
   let head: number | undefined;
   let reachable: boolean | undefined;
@@ -59,6 +74,7 @@ export function createReceiver<E, S>({
   let failingSince = 0;
   let lastProblem = "";
   let resyncs = 0;
+  let fetches = 0;
 
   /** Replaces the state with the leader's snapshot and follows the log from its offset. */
   const resync = async (reason: string, signal: AbortSignal | undefined) => {
@@ -119,10 +135,16 @@ export function createReceiver<E, S>({
       return resyncs;
     },
 
+    /** How many fetches the leader has answered with events or with nothing new: events received / fetches is the batch size. */
+    get fetches() {
+      return fetches;
+    },
+
     /**
      * Fetches once and queues what arrives. Returns how long to wait before the next fetch: 0
      * when the leader has more to send right away (or, long-polling, whenever the leader has
-     * done the waiting), the poll interval when caught up, a backoff while failing.
+     * done the waiting), `batchWaitMs` after a long poll that brought a batch, the poll
+     * interval when caught up, a backoff while failing.
      */
     async pollOnce(signal?: AbortSignal): Promise<number> {
       if (replica.pending >= maxPending) return pollIntervalMs;
@@ -130,6 +152,7 @@ export function createReceiver<E, S>({
       const askedAt = clock.now();
       try {
         const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, signal });
+        fetches++;
         head = reply.head;
         if (replica.logId !== undefined && reply.logId !== replica.logId) {
           // A leader that ignored the logId we sent: its offsets are not ours either.
@@ -147,7 +170,11 @@ export function createReceiver<E, S>({
         }
         noteSuccess(from);
         lastContactAt = clock.now();
-        if (got.accepted > 0) return replica.nextFrom < reply.head || longPollMs > 0 ? 0 : pollIntervalMs;
+        if (got.accepted > 0) {
+          if (replica.nextFrom < reply.head) return 0; // more is ready now: catch up at full speed
+          if (longPollMs === 0) return pollIntervalMs;
+          return got.accepted > 1 ? batchWaitMs : 0;
+        }
         // Nothing new. A long poll the leader held to the end can be renewed at once; an empty
         // answer that came early (a leader that does not long-poll) must not turn into a busy loop.
         return longPollMs > 0 && clock.now() - askedAt >= longPollMs ? 0 : pollIntervalMs;

@@ -11,7 +11,7 @@ runMain(logLine, async () => {
   const config = readFollowerConfig(process.env);
   const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
   logLine(
-    `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs}${dataDir}`,
+    `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${dataDir}`,
   );
   const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: config.leaderUrl });
   const follower = createFollower({
@@ -19,6 +19,7 @@ runMain(logLine, async () => {
     applyLagMs: config.applyLagMs,
     pollIntervalMs: config.pollIntervalMs,
     longPollMs: config.longPollMs,
+    batchWaitMs: config.batchWaitMs,
     clock: systemClock,
     logLine,
     checkpointFile: config.dataDir ? join(config.dataDir, "follower-checkpoint.json") : undefined,
