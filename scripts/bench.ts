@@ -19,7 +19,7 @@ const { values } = parseArgs({ options: { smoke: { type: "boolean", default: fal
 const smoke = values.smoke;
 const size = smoke
   ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 12, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
 const CLIENTS = 16;
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -154,6 +154,7 @@ async function measureThroughput() {
   const summary = (name: "long" | "polled") => ({
     rate: median(of[name].rates),
     ratio: median(of[name].ratios),
+    ratioQuartiles: [quantile(of[name].ratios, 0.25), quantile(of[name].ratios, 0.75)] as const,
     leaderCpu: median(of[name].leaderCpu),
     followerCpu: median(of[name].followerCpu),
     eventsPerFetch: batches[name]!,
@@ -240,6 +241,7 @@ function residentMb(pid: number): number {
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
 const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
 const percent = (r: number) => `${(r * 100).toFixed(0)}%`;
+const spread = ([low, high]: readonly [number, number]) => `${(low * 100).toFixed(0)}–${percent(high)}`;
 const us = (n: number) => (Number.isNaN(n) ? "n/a" : `${Math.round(n)} µs`);
 const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs(((a - b) / b) * 100).toFixed(0)}%`;
 
@@ -268,8 +270,8 @@ try {
     [`replication latency p50 / p99 while ${CLIENTS} clients write`, `${ms(longLoaded.p50)} / ${ms(longLoaded.p99)}`, `${ms(polledLoaded.p50)} / ${ms(polledLoaded.p99)}`, ""],
     [
       `write throughput, ${CLIENTS} clients, follower attached (bare Express: ${perSecond(throughput.bare)})`,
-      `${perSecond(long.rate)} (${percent(long.ratio)})`,
-      `${perSecond(polled.rate)} (${percent(polled.ratio)})`,
+      `${perSecond(long.rate)} (${percent(long.ratio)}; middle half of rounds ${spread(long.ratioQuartiles)})`,
+      `${perSecond(polled.rate)} (${percent(polled.ratio)}; middle half of rounds ${spread(polled.ratioQuartiles)})`,
       "≥ 90% of bare",
     ],
     [
@@ -319,12 +321,15 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
   (\`LONG_POLL_MS=5000\`), ${size.pollingSamples} polling every 300 ms (\`LONG_POLL_MS=0\`).
 - **Latency while they write**: the same probe, one write at a time, for ${size.loadedMs / 1000} s
   while ${CLIENTS} other clients write to the leader as fast as it answers. Under such a stream
-  the follower fetches in batches (\`BATCH_WAIT_MS=20\`), which this figure includes.
+  the follower fetches in batches (it waits \`BATCH_WAIT_MS\`, 50 ms by default, after a
+  reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, other leader, bare, ...)
   for ${size.rounds} rounds. Writes/s are the median of the rounds; the percentage is the median
   over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
-  just before and just after it, so that a drift in the machine's load cancels out. CPU per write
+  just before and just after it, so that a drift in the machine's load cancels out; the range
+  after it is the middle half of those per-round ratios (from the 25th to the 75th percentile),
+  which shows how noisy the machine was. CPU per write
   is a process's CPU time (utime + stime from /proc/<pid>/stat) over the writes acknowledged in
   the window, the median of the rounds; the leader and its follower are measured in the same
   windows. Events per fetch: events the follower applied over the fetches the leader answered,

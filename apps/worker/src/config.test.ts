@@ -14,7 +14,7 @@ function configError(env: Record<string, string>): unknown {
 
 describe("readFollowerConfig -> nothing set", () => {
   it("uses the chapter's defaults", () => {
-    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500, longPollMs: 5000, batchWaitMs: 20 });
+    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500, longPollMs: 5000, batchWaitMs: 50 });
   });
 
   it("treats empty values as unset", () => {

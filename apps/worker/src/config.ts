@@ -13,7 +13,7 @@ export interface FollowerConfig {
   pollIntervalMs: number;
   /** LONG_POLL_MS, default 5000: how long the leader may hold a fetch until a new event exists; 0 polls every POLL_INTERVAL_MS, as in the chapter. */
   longPollMs: number;
-  /** BATCH_WAIT_MS, default 20: with long-polling, the pause after a fetch that brought more than one event, so that under a stream of writes each fetch brings a batch. */
+  /** BATCH_WAIT_MS, default 50: with long-polling, the pause after a fetch that brought more than one event, so that under a stream of writes each fetch brings a batch. */
   batchWaitMs: number;
   /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
   applyLagMs: number;
@@ -31,7 +31,7 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
     longPollMs: readWholeNumber(env, "LONG_POLL_MS", 5000, { max: MAX_EVENTS_WAIT_MS }),
-    batchWaitMs: readWholeNumber(env, "BATCH_WAIT_MS", 20, { max: MAX_EVENTS_WAIT_MS }),
+    batchWaitMs: readWholeNumber(env, "BATCH_WAIT_MS", 50, { max: MAX_EVENTS_WAIT_MS }),
     applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
     dataDir: env.DATA_DIR?.trim() || undefined,
   };

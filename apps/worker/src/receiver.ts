@@ -44,9 +44,9 @@ export interface ReceiverOptions<E, S> {
  * the leader no longer has.
  *
  * Under a stream of writes it fetches in batches, like TCP's Nagle algorithm or PostgreSQL's
- * commit_delay with commit_siblings: each round trip costs both processes about as much CPU as a
- * write does, so a follower that fetched again the moment each reply arrived would take a
- * share of the leader's machine that grows with the write rate. It waits `batchWaitMs` only
+ * commit_delay with commit_siblings: a round trip costs the leader more CPU than a write does
+ * (and the follower as much again), so a follower that fetched again the moment each reply
+ * arrived would take a share of the machine that grows with the write rate. It waits `batchWaitMs` only
  * after a reply that brought more than one event, which a lone write never does: the
  * replication latency of a quiet log stays one round trip, and a busy one costs at most
  * 1000 / batchWaitMs fetches a second, whatever the rate.
