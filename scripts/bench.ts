@@ -19,7 +19,7 @@ const { values } = parseArgs({ options: { smoke: { type: "boolean", default: fal
 const smoke = values.smoke;
 const size = smoke
   ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 30, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
 const CLIENTS = 16;
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
