@@ -64,9 +64,9 @@ describe("long-polling", () => {
     await c.createOrder("o-2"); // two writes since the last fetch: the next reply brings both
     await c.startFollower();
     expect(await applied(c, 1), "applied offsets 0 and 1").toBe(true);
-    await clock.whenSleeping(1); // the follower waits before it fetches again
-    await c.createOrder("o-3");
+    await clock.whenSleeping(1); // something waits on the clock: the follower's pause, not a fetch held by the leader
     expect((await c.leaderHealth()).body.followersWaiting, "fetches waiting on the leader").toBe(0);
+    await c.createOrder("o-3");
     expect((await c.readFollower("o-3")).status, "before batchWaitMs has passed").toBe(404);
     clock.advance(20);
     expect(await applied(c, 2), "applied offset 2 once batchWaitMs passed").toBe(true);

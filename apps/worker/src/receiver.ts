@@ -26,7 +26,8 @@ export interface ReceiverOptions<E, S> {
   /**
    * With long-polling: after a fetch that brought more than one new event (writes are arriving
    * faster than fetches go round), wait this long before the next fetch, so that it brings the
-   * writes of that time in one batch. A lone write is never delayed. 0: fetch again at once.
+   * writes of that time in one batch. A write that finds the follower waiting on the leader is
+   * not delayed. 0: fetch again at once.
    */
   batchWaitMs?: number;
 }
@@ -46,10 +47,13 @@ export interface ReceiverOptions<E, S> {
  * Under a stream of writes it fetches in batches, like TCP's Nagle algorithm or PostgreSQL's
  * commit_delay with commit_siblings: a round trip costs the leader more CPU than a write does
  * (and the follower as much again), so a follower that fetched again the moment each reply
- * arrived would take a share of the machine that grows with the write rate. It waits `batchWaitMs` only
- * after a reply that brought more than one event, which a lone write never does: the
- * replication latency of a quiet log stays one round trip, and a busy one costs at most
- * 1000 / batchWaitMs fetches a second, whatever the rate.
+ * arrived would take a share of the machine that grows with the write rate. It waits
+ * `batchWaitMs` only after a reply that brought more than one event: writes came in faster than
+ * a round trip. A write that finds the follower waiting on the leader still reaches it in one
+ * round trip (a writer that waits for each write before the next never sees a pause), and while
+ * replies keep bringing several events it fetches at most 1000 / batchWaitMs times a second.
+ * Writes that come one at a time, each more than a round trip after the last, are still
+ * fetched one by one.
  *
  * While the leader is down it backs off (poll interval, doubling, at most MAX_BACKOFF_MS) and
  * logs the outage once when it starts and once when it ends, never on every failed poll; the
