@@ -20,7 +20,7 @@ const { values } = parseArgs({ options: { smoke: { type: "boolean", default: fal
 const smoke = values.smoke;
 const size = smoke
   ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, windowMs: 1_500, rounds: 30, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  : { samples: 500, pollingSamples: 60, windowMs: 1_000, rounds: 30, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
 const CLIENTS = 16;
 /** The followers run with the default BATCH_WAIT_MS; the docs name it. */
 const BATCH_WAIT_MS = readFollowerConfig({}).batchWaitMs;
@@ -115,24 +115,27 @@ function cpuMs(pid: number): number {
 }
 
 /**
- * The bare Express handler and the leader (with a follower attached, long-polling or polling),
- * in alternating windows: bare, leader, bare, other leader, bare, ... Each leader window is
- * compared with the mean of the bare windows on either side of it, so a drift in the machine's
- * load (this machine is shared) cancels out instead of landing on one side.
+ * The bare Express handler and three leaders (with a follower attached, long-polling or
+ * polling, and with none) in alternating windows: bare, leader, bare, next leader, bare, ...
+ * Each leader window is compared with the mean of the bare windows on either side of it, so a
+ * drift in the machine's load (this machine is shared) cancels out instead of landing on one
+ * side. The leader with no follower tells the leader's own work (deciding, logging, keeping
+ * the log) apart from what replicating costs it.
  */
 async function measureThroughput() {
+  type Server = Awaited<ReturnType<typeof startLeader>>;
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const pairs = [] as { name: "long" | "polled"; leader: Awaited<ReturnType<typeof startLeader>>; follower: Awaited<ReturnType<typeof startLeader>> }[];
-  for (const name of ["long", "polled"] as const) {
+  const pairs = [] as { name: "long" | "polled" | "alone"; leader: Server; follower: Server | undefined }[];
+  for (const name of ["long", "polled", "alone"] as const) {
     const leader = await startLeader();
-    pairs.push({ name, leader, follower: await startFollower(leader.url, name === "long") });
+    pairs.push({ name, leader, follower: name === "alone" ? undefined : await startFollower(leader.url, name === "long") });
   }
   for (const url of [bare.url, ...pairs.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
 
   const bareRates: number[] = [];
   const bareCpu: number[] = [];
   const newSeries = () => ({ ratios: [] as number[], rates: [] as number[], leaderCpu: [] as number[], followerCpu: [] as number[], events: 0, fetches: 0 });
-  const of = { long: newSeries(), polled: newSeries() };
+  const of = { long: newSeries(), polled: newSeries(), alone: newSeries() };
   const measureBare = async () => {
     const b = await measureWrites(bare.url, size.windowMs, [bare.proc]);
     bareRates.push(b.perSecond);
@@ -142,21 +145,23 @@ async function measureThroughput() {
   let bareBefore = await measureBare();
   for (let round = 0; round < size.rounds; round++) {
     for (const { name, leader, follower } of pairs) {
-      const before = await followerFetches(follower.url);
-      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, follower.proc]);
-      const after = await followerFetches(follower.url);
-      of[name].events += after.events - before.events;
-      of[name].fetches += after.fetches - before.fetches;
+      const before = follower && (await followerFetches(follower.url));
+      const l = await measureWrites(leader.url, size.windowMs, follower ? [leader.proc, follower.proc] : [leader.proc]);
+      const after = follower && (await followerFetches(follower.url));
+      if (before && after) {
+        of[name].events += after.events - before.events;
+        of[name].fetches += after.fetches - before.fetches;
+      }
       const bareAfter = await measureBare();
       of[name].ratios.push(l.perSecond / ((bareBefore + bareAfter) / 2));
       of[name].rates.push(l.perSecond);
       of[name].leaderCpu.push(l.cpuUsPerWrite[0]!);
-      of[name].followerCpu.push(l.cpuUsPerWrite[1]!);
+      if (follower) of[name].followerCpu.push(l.cpuUsPerWrite[1]!);
       bareBefore = bareAfter;
     }
   }
   await stopAll();
-  const summary = (name: "long" | "polled") => ({
+  const summary = (name: keyof typeof of) => ({
     rate: median(of[name].rates),
     ratio: median(of[name].ratios),
     ratioQuartiles: [quantile(of[name].ratios, 0.25), quantile(of[name].ratios, 0.75)] as const,
@@ -164,7 +169,7 @@ async function measureThroughput() {
     followerCpu: median(of[name].followerCpu),
     eventsPerFetch: of[name].events / of[name].fetches,
   });
-  return { bare: median(bareRates), bareCpu: median(bareCpu), long: summary("long"), polled: summary("polled") };
+  return { bare: median(bareRates), bareCpu: median(bareCpu), long: summary("long"), polled: summary("polled"), alone: summary("alone") };
 }
 
 /** The follower's count of answered fetches and of events it has applied, from `GET /status`. */
@@ -268,7 +273,7 @@ try {
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
 
-  const { long, polled } = throughput;
+  const { long, polled, alone } = throughput;
   const rows: [string, string, string, string][] = [
     ["replication latency p50 (write acked -> readable on the follower)", ms(longLatency.p50), ms(polledLatency.p50), "≤ 3 ms"],
     ["replication latency p99", ms(longLatency.p99), ms(polledLatency.p99), "≤ 15 ms"],
@@ -286,6 +291,12 @@ try {
       "",
     ],
     ["CPU per write: follower", us(long.followerCpu), us(polled.followerCpu), ""],
+    [
+      "the same leader with no follower: throughput; CPU per write",
+      `${perSecond(alone.rate)} (${percent(alone.ratio)}; middle half of rounds ${spread(alone.ratioQuartiles)}); ${us(alone.leaderCpu)} (${percentOver(alone.leaderCpu, throughput.bareCpu)})`,
+      "",
+      "",
+    ],
     ["events per fetch while they write", long.eventsPerFetch.toFixed(0), polled.eventsPerFetch.toFixed(0), ""],
     [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
     [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
@@ -329,8 +340,10 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
   the follower fetches in batches (it waits \`BATCH_WAIT_MS\`, ${BATCH_WAIT_MS} ms by default, after a
   reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
-  ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, other leader, bare, ...)
-  for ${size.rounds} rounds. Writes/s are the median of the rounds; the percentage is the median
+  ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, next leader, bare, ...)
+  for ${size.rounds} rounds: three leaders, one with a long-polling follower, one with a polling
+  follower and one with no follower, which shows what the leader's own work costs apart from
+  replication. Writes/s are the median of the rounds; the percentage is the median
   over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
   just before and just after it, so that a drift in the machine's load cancels out; the range
   after it is the middle half of those per-round ratios (from the 25th to the 75th percentile),
