@@ -64,19 +64,25 @@ const quantile = (values: number[], q: number) => {
 };
 const median = (values: number[]) => quantile(values, 0.5);
 
+/** One write to the leader; resolves with the ms from its acknowledgement until the follower shows it. */
+async function writeThenReadFollower(leaderUrl: string, followerUrl: string): Promise<number> {
+  const id = `lat-${nextId++}`;
+  const written = await json("POST", `${leaderUrl}/orders`, { id });
+  const acked = performance.now();
+  // The follower answers this read as soon as it has applied the write (server side, no polling here).
+  const read = await json("GET", `${followerUrl}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
+  if (read.status !== 200) throw new Error(`follower did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
+  return performance.now() - acked;
+}
+
 /** Write acknowledged by the leader -> readable on the follower, one write at a time. */
 async function measureLatency(longPoll: boolean, samples: number) {
   const leader = await startLeader();
   const follower = await startFollower(leader.url, longPoll);
   const latencies: number[] = [];
   for (let i = -3; i < samples; i++) {
-    const id = `lat-${nextId++}`;
-    const written = await json("POST", `${leader.url}/orders`, { id });
-    const acked = performance.now();
-    // The follower answers this read as soon as it has applied the write (server side, no polling here).
-    const read = await json("GET", `${follower.url}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
-    if (read.status !== 200) throw new Error(`follower did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
-    if (i >= 0) latencies.push(performance.now() - acked); // the first three warm up
+    const latency = await writeThenReadFollower(leader.url, follower.url);
+    if (i >= 0) latencies.push(latency); // the first three warm up
   }
   await stopAll();
   return { p50: median(latencies), p99: quantile(latencies, 0.99) };
@@ -125,12 +131,12 @@ function cpuMs(pid: number): number {
 async function measureThroughput() {
   type Server = Awaited<ReturnType<typeof startLeader>>;
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const pairs = [] as { name: "long" | "polled" | "alone"; leader: Server; follower: Server | undefined }[];
+  const leaders = [] as { name: "long" | "polled" | "alone"; leader: Server; follower: Server | undefined }[];
   for (const name of ["long", "polled", "alone"] as const) {
     const leader = await startLeader();
-    pairs.push({ name, leader, follower: name === "alone" ? undefined : await startFollower(leader.url, name === "long") });
+    leaders.push({ name, leader, follower: name === "alone" ? undefined : await startFollower(leader.url, name === "long") });
   }
-  for (const url of [bare.url, ...pairs.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
+  for (const url of [bare.url, ...leaders.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
 
   const bareRates: number[] = [];
   const bareCpu: number[] = [];
@@ -144,7 +150,7 @@ async function measureThroughput() {
   };
   let bareBefore = await measureBare();
   for (let round = 0; round < size.rounds; round++) {
-    for (const { name, leader, follower } of pairs) {
+    for (const { name, leader, follower } of leaders) {
       const before = follower && (await followerFetches(follower.url));
       const l = await measureWrites(leader.url, size.windowMs, follower ? [leader.proc, follower.proc] : [leader.proc]);
       const after = follower && (await followerFetches(follower.url));
@@ -189,14 +195,7 @@ async function measureLatencyUnderLoad(longPoll: boolean, windowMs: number) {
   const until = performance.now() + windowMs;
   const latencies: number[] = [];
   const probe = async () => {
-    while (performance.now() < until) {
-      const id = `lat-${nextId++}`;
-      const written = await json("POST", `${leader.url}/orders`, { id });
-      const acked = performance.now();
-      const read = await json("GET", `${follower.url}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
-      if (read.status !== 200) throw new Error(`follower did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
-      latencies.push(performance.now() - acked);
-    }
+    while (performance.now() < until) latencies.push(await writeThenReadFollower(leader.url, follower.url));
   };
   await Promise.all([probe(), ...Array.from({ length: CLIENTS }, () => writeUntil(leader.url, until, () => {}))]);
   await stopAll();
