@@ -351,8 +351,9 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
   the window, the median of the rounds; the leader and its follower are measured in the same
   windows. Events per fetch: events the follower applied over the fetches the leader answered,
   in the leader's windows only. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
-  POST handler that keeps orders in a Map and counts. The leader also logs each write and serves
-  its follower.
+  POST handler that keeps orders in a Map and counts, with Express's defaults. The leader also
+  validates, decides, logs each write and serves its follower; it turns off one default, the
+  ETag (a SHA-1 of every reply body), which its replies never use.
 - **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
   then an empty follower; from its start to having applied the last offset.
 - **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.

@@ -3,8 +3,9 @@ import express from "express";
 /**
  * The yardstick for the leader's write throughput: an Express 5 JSON POST handler that does
  * nothing but keep the order in a Map and count, with no log, no replication and no validation
- * beyond what a real handler must do. What the leader serves next to this is what replication
- * costs it. Started by `pnpm bench` as its own process (PORT, loopback only).
+ * beyond what a real handler must do, and Express's defaults (the leader turns off the ETag,
+ * which its replies never use). What the leader serves next to this is what its own work and
+ * replication cost it. Started by `pnpm bench` as its own process (PORT, loopback only).
  */
 const orders = new Map<string, { id: string; status: string; updatedAt: number }>();
 let count = 0;

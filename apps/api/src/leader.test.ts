@@ -86,6 +86,13 @@ describe("POST /orders -> a new id", () => {
     }
     expect(log.head).toBe(3);
   });
+
+  it("does not hash its replies into an ETag: a write or a batch of the log is never revalidated", async () => {
+    const write = await request(app).post("/orders").send({ id: "o-1" }).expect(201);
+    const events = await request(app).get("/events?from=0").expect(200);
+    expect(write.headers.etag).toBeUndefined();
+    expect(events.headers.etag).toBeUndefined();
+  });
 });
 
 describe("POST /orders -> an id that exists", () => {

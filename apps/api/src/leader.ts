@@ -31,6 +31,10 @@ export function createLeaderApp({ log = createMemoryLog(), orders = createOrders
   const tail = createTailWaiters(log, clock);
   const app = express();
   app.disable("x-powered-by");
+  // Express hashes every reply body (SHA-1) into an ETag so that a GET can be answered "304 Not
+  // Modified". A write's reply and a batch of the log are never asked for again that way, and the
+  // hash cost the leader about 8 µs a write (a few % of its throughput, by `node --cpu-prof`).
+  app.set("etag", false);
 
   // The routes a leader serves most come first: each request is matched against them in turn.
   app.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
