@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 /** Opens the test's log file, recording what it replays and what it reports. */
-async function openLog(options: { retain?: number } = {}) {
+async function openLog(options: { retain?: number; keepFrom?: () => number } = {}) {
   const replayed: LogEntry<Ev>[] = [];
   const lines: string[] = [];
   const log = await openFileLog<Ev>({ file, ...options, replay: (entry) => replayed.push(entry), logLine: (line) => lines.push(line) });
@@ -60,7 +60,7 @@ describe("file log -> a new file", () => {
   it("is created (with its directory) holding one header line that names a new 16-hex-digit logId", async () => {
     const { log, replayed, lines } = await openLog();
     expect(log.logId).toMatch(/^[0-9a-f]{16}$/);
-    expect(fileLines()).toEqual([{ log: "replication-lab", version: 1, logId: log.logId }]);
+    expect(fileLines()).toEqual([{ log: "replication-lab", version: 2, logId: log.logId, start: 0 }]);
     expect({ start: log.start, head: log.head }).toEqual({ start: 0, head: 0 });
     expect(replayed, "a new log has nothing to replay").toEqual([]);
     expect(lines.filter((l) => /recovered/.test(l)), "a new log recovered nothing").toEqual([]);
@@ -193,7 +193,7 @@ describe("file log -> a last line cut short by a crash", () => {
     const before = await writeThenCut(5);
     await openLog();
     expect(statSync(file).size, "the partial bytes must be truncated away").toBe(before.wholeBytes);
-    expect(fileLines()).toEqual([{ log: "replication-lab", version: 1, logId: before.logId }, ...entriesFor(0, [100, 101])]);
+    expect(fileLines()).toEqual([{ log: "replication-lab", version: 2, logId: before.logId, start: 0 }, ...entriesFor(0, [100, 101])]);
   });
 
   it("gives the next append the dropped record's offset, and the file reopens cleanly", async () => {
@@ -217,7 +217,7 @@ describe("file log -> a file with only part of its header", () => {
     expect(log.logId).toMatch(/^[0-9a-f]{16}$/);
     expect(replayed).toEqual([]);
     expect({ start: log.start, head: log.head }).toEqual({ start: 0, head: 0 });
-    expect(fileLines(), "the file now holds a whole header for the new log").toEqual([{ log: "replication-lab", version: 1, logId: log.logId }]);
+    expect(fileLines(), "the file now holds a whole header for the new log").toEqual([{ log: "replication-lab", version: 2, logId: log.logId, start: 0 }]);
     expect(lines.some((l) => /no complete header/.test(l)), `a log line saying a new log was started, got ${JSON.stringify(lines)}`).toBe(true);
 
     const [entry] = await appendDurably(log, 7);
@@ -304,5 +304,64 @@ describe("file log -> close()", () => {
 
     const { replayed } = await openLog();
     expect(replayed).toEqual(entriesFor(0, ns));
+  });
+});
+
+describe("file log -> a version 1 file (written before logs could start past 0)", () => {
+  it("opens with offsets from 0", async () => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, [JSON.stringify({ log: "replication-lab", version: 1, logId: "0123456789abcdef" }), '{"offset":0,"n":5}'].map((l) => `${l}\n`).join(""));
+    const { log, replayed } = await openLog();
+    expect({ logId: log.logId, start: log.start, head: log.head }).toEqual({ logId: "0123456789abcdef", start: 0, head: 1 });
+    expect(replayed).toEqual(entriesFor(0, [5]));
+  });
+});
+
+describe("file log -> reset (a follower resyncing from a snapshot)", () => {
+  it("replaces the file with an empty log of another identity starting at the given offset", async () => {
+    const { log } = await openLog();
+    await appendDurably(log, 1, 2, 3);
+    const heads: number[] = [];
+    log.subscribe((head) => heads.push(head));
+    await log.reset({ logId: "00000000000000aa", start: 40 });
+    expect({ logId: log.logId, start: log.start, head: log.head }).toEqual({ logId: "00000000000000aa", start: 40, head: 40 });
+    expect(heads, "subscribers hear of the new head").toEqual([40]);
+    expect(log.readFrom(0, 10)).toEqual({ ok: false, code: "OFFSET_OUT_OF_RANGE", start: 40, head: 40 });
+    expect(fileLines()).toEqual([{ log: "replication-lab", version: 2, logId: "00000000000000aa", start: 40 }]);
+  });
+
+  it("continues at the new offsets, and a reopen keeps them", async () => {
+    const { log } = await openLog();
+    await appendDurably(log, 1, 2);
+    await log.reset({ logId: "00000000000000aa", start: 40 });
+    expect(await appendDurably(log, 7, 8)).toEqual(entriesFor(40, [7, 8]));
+    await closeLog(log);
+    const again = await openLog();
+    expect({ logId: again.log.logId, start: again.log.start, head: again.log.head }).toEqual({ logId: "00000000000000aa", start: 40, head: 42 });
+    expect(again.replayed).toEqual(entriesFor(40, [7, 8]));
+    expect(again.lines).toEqual([`recovered log 00000000000000aa from ${file}: 2 events`]);
+  });
+
+  it("waits for a write in flight, so nothing of the old history lands in the new file", async () => {
+    const { log } = await openLog();
+    for (let n = 0; n < 20; n++) log.append({ n });
+    await log.reset({ logId: "00000000000000bb", start: 5 });
+    expect(fileLines()).toEqual([{ log: "replication-lab", version: 2, logId: "00000000000000bb", start: 5 }]);
+  });
+});
+
+describe("file log -> keepFrom", () => {
+  it("never lets retention discard from keepFrom() on, at append time or when reopened", async () => {
+    let keepFrom = 2;
+    const first = await openLog({ retain: 2, keepFrom: () => keepFrom });
+    await appendDurably(first.log, 0, 1, 2, 3, 4, 5);
+    expect(first.log.start, "entries from 2 on are still needed").toBe(2);
+    keepFrom = 6;
+    await appendDurably(first.log, 6);
+    expect(first.log.start, "once they are not, retain applies").toBe(5);
+    await closeLog(first.log);
+    keepFrom = 1;
+    const { log } = await openLog({ retain: 2, keepFrom: () => keepFrom });
+    expect({ start: log.start, head: log.head }).toEqual({ start: 1, head: 7 });
   });
 });

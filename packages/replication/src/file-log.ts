@@ -5,20 +5,24 @@ import { writeFileAtomically } from "./atomic-file.ts";
 import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export interface FileLogOptions<E> {
-  /** The log file, created if missing. Its first line names the log's identity; then one event per line. */
+  /** The log file, created if missing. Its first line names the log's identity and first offset; then one event per line. */
   file: string;
   /** How many entries to keep in memory for followers (the file keeps them all). */
   retain?: number;
-  /** Called for each entry read back at start-up, in offset order, so the caller rebuilds its state from the log. */
-  replay(entry: LogEntry<E>): void;
+  /** Retention never discards this offset or any after it (see MemoryLogOptions.keepFrom). */
+  keepFrom?: () => number;
+  /** Called for each entry read back at start-up, in offset order, so the caller can rebuild its state from the log. */
+  replay?(entry: LogEntry<E>): void;
   /** Where to report what recovery did, such as dropping a partial last record. */
   logLine?(line: string): void;
 }
 
+/** The file's first line. Version 1 files (written before logs could start past 0) start at 0. */
 interface Header {
   log: "replication-lab";
-  version: 1;
+  version: 1 | 2;
   logId: string;
+  start?: number;
 }
 
 /**
@@ -35,14 +39,15 @@ interface Header {
  * truncates the file back to the last whole record and reports it; the start goes on. Anything
  * else that does not parse (a bad line in the middle) is corruption, and opening refuses it.
  */
-export async function openFileLog<E>({ file, retain, replay, logLine = () => {} }: FileLogOptions<E>): Promise<ReplicationLog<E>> {
+export async function openFileLog<E>({ file, retain, keepFrom, replay = () => {}, logLine = () => {} }: FileLogOptions<E>): Promise<ReplicationLog<E>> {
   mkdirSync(dirname(file), { recursive: true });
   // Retention must only let go of entries that are on disk (and so could have been served), so
   // the memory log keeps everything and this log trims it as entries become durable.
   const keep = retain ?? DEFAULT_RETAIN_EVENTS;
+  const memoryLog = (logId: string, start: number) => createMemoryLog<E>({ logId, start, retain: Number.MAX_SAFE_INTEGER, ...(keepFrom ? { keepFrom } : {}) });
   let memory: ReturnType<typeof createMemoryLog<E>> | undefined;
-  const header = readBack<E>(file, logLine, (logId) => {
-    memory = createMemoryLog<E>({ logId, retain: Number.MAX_SAFE_INTEGER });
+  const header = readBack<E>(file, logLine, ({ logId, start }) => {
+    memory = memoryLog(logId, start);
     return (entry) => {
       const { offset: _offset, ...event } = entry;
       memory!.append(event as E);
@@ -50,11 +55,11 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
       replay(entry);
     };
   });
-  memory ??= createMemoryLog<E>({ logId: header.logId, retain: Number.MAX_SAFE_INTEGER });
-  if (memory.head > 0) logLine(`recovered log ${header.logId} from ${file}: ${memory.head} events`);
+  let kept = memory ?? memoryLog(header.logId, header.start ?? 0); // the entries kept in memory for followers (the file keeps them all)
+  const recovered = kept.head - (header.start ?? 0);
+  if (recovered > 0) logLine(`recovered log ${header.logId} from ${file}: ${recovered} events`);
 
-  const handle: FileHandle = await open(file, "a");
-  const kept = memory; // the entries kept in memory for followers (the file keeps them all)
+  let handle: FileHandle = await open(file, "a");
   let durableHead = kept.head;
   let unwritten: string[] = [];
   let unwrittenUpTo = durableHead; // one past the last appended offset
@@ -91,7 +96,9 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
   };
 
   return {
-    logId: header.logId,
+    get logId() {
+      return kept.logId;
+    },
     get start() {
       return kept.start;
     },
@@ -117,8 +124,22 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
       return kept.readFrom(offset, Math.min(limit, durableHead - offset));
     },
     subscribe: listeners.subscribe,
+    async reset({ logId, start }) {
+      if (failure) throw failure;
+      while (flushing) await flushing;
+      // The new header replaces the whole file in one rename: a crash leaves the old log or the new one.
+      writeFileAtomically(file, `${JSON.stringify(newHeader(logId, start))}\n`);
+      await handle.close();
+      handle = await open(file, "a");
+      kept = memoryLog(logId, start);
+      durableHead = unwrittenUpTo = start;
+      const stale = waiters;
+      waiters = [];
+      for (const w of stale) w.resolve(); // what they waited for belongs to the history just discarded
+      listeners.notify(durableHead);
+    },
     async close() {
-      await flushing;
+      while (flushing) await flushing;
       await handle.close();
     },
   };
@@ -130,7 +151,7 @@ export async function openFileLog<E>({ file, retain, replay, logLine = () => {} 
  * with each entry. A partial last record is dropped (the file is truncated back to the last
  * whole line); a missing file, or one without a whole header, becomes a new log.
  */
-function readBack<E>(file: string, logLine: (line: string) => void, begin: (logId: string) => (entry: LogEntry<E>) => void): Header {
+function readBack<E>(file: string, logLine: (line: string) => void, begin: (header: { logId: string; start: number }) => (entry: LogEntry<E>) => void): Header {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -155,12 +176,12 @@ function readBack<E>(file: string, logLine: (line: string) => void, begin: (logI
         lineStart = nl + 1;
         if (!header) {
           header = checkHeader(parseLine(line, file, lineNumber), file);
-          onEntry = begin(header.logId);
+          onEntry = begin({ logId: header.logId, start: header.start ?? 0 });
           continue;
         }
         const entry = parseLine(line, file, lineNumber) as LogEntry<E> | null;
         if (typeof entry !== "object" || entry === null) throw new Error(`${file} line ${lineNumber} is not an event: the log is corrupt`);
-        const want = lineNumber - 2;
+        const want = (header.start ?? 0) + lineNumber - 2;
         if (entry.offset !== want) throw new Error(`${file} line ${lineNumber}: offset ${entry.offset}, want ${want}: the log is corrupt`);
         onEntry!(entry);
       }
@@ -193,6 +214,9 @@ function checkHeader(value: unknown, file: string): Header {
   if (header?.log !== "replication-lab" || typeof header.logId !== "string") {
     throw new Error(`${file} is not a replication-lab log (its first line is not the log's header)`);
   }
+  if (header.start !== undefined && !(Number.isSafeInteger(header.start) && header.start >= 0)) {
+    throw new Error(`${file}: the header's start is not an offset: ${JSON.stringify(header.start)}`);
+  }
   return header;
 }
 
@@ -206,7 +230,11 @@ function parseLine(line: string, file: string, lineNumber: number): unknown {
 
 /** Creates the file with its header atomically: a crash leaves either no file or a whole header. */
 function createFile(file: string): Header {
-  const header: Header = { log: "replication-lab", version: 1, logId: newLogId() };
+  const header = newHeader(newLogId(), 0);
   writeFileAtomically(file, `${JSON.stringify(header)}\n`);
   return header;
+}
+
+function newHeader(logId: string, start: number): Header {
+  return { log: "replication-lab", version: 2, logId, start };
 }

@@ -135,3 +135,29 @@ describe("memory log -> an invalid retain", () => {
     expect(log.start).toBe(1);
   });
 });
+
+describe("memory log -> reset", () => {
+  it("starts another history: new identity, empty, numbering from the given offset, and tells subscribers", async () => {
+    const log = createMemoryLog<{ n: number }>({ logId: "aa" });
+    log.append({ n: 1 });
+    const heads: number[] = [];
+    log.subscribe((head) => heads.push(head));
+    await log.reset({ logId: "bb", start: 30 });
+    expect({ logId: log.logId, start: log.start, head: log.head }).toEqual({ logId: "bb", start: 30, head: 30 });
+    expect(heads).toEqual([30]);
+    expect(log.append({ n: 2 })).toEqual({ offset: 30, n: 2 });
+    expect(log.readFrom(0, 10)).toEqual({ ok: false, code: "OFFSET_OUT_OF_RANGE", start: 30, head: 31 });
+  });
+});
+
+describe("memory log -> keepFrom", () => {
+  it("retention stops at keepFrom(): a follower keeps what it has not applied yet", () => {
+    let keepFrom = 1;
+    const log = createMemoryLog<{ n: number }>({ retain: 2, keepFrom: () => keepFrom });
+    for (let n = 0; n < 6; n++) log.append({ n });
+    expect({ start: log.start, head: log.head }).toEqual({ start: 1, head: 6 });
+    keepFrom = 10;
+    log.append({ n: 6 });
+    expect({ start: log.start, head: log.head }).toEqual({ start: 5, head: 7 });
+  });
+});

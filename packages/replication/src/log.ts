@@ -20,7 +20,7 @@ export interface ReplicationLog<E> {
    * other log" (Valkey's replication ID, PostgreSQL's timeline, Kafka's leader epoch).
    */
   readonly logId: string;
-  /** The first offset still held: older entries were discarded by retention. */
+  /** The first offset still held: older entries were discarded by retention (or came before a reset). */
   readonly start: number;
   /** One past the last entry that may be read (and, with persistence, is on disk). An empty log has head 0. */
   readonly head: number;
@@ -40,6 +40,12 @@ export interface ReplicationLog<E> {
    * that unsubscribes. Long-polling followers wait on this instead of asking again and again.
    */
   subscribe(listener: (head: number) => void): () => void;
+  /**
+   * Discards every entry and starts another history: identity `logId`, empty, its next offset
+   * `start`. A follower does this when it resyncs from a snapshot taken at `start`, so that the log
+   * it serves its own followers is always the one its state was built from. Subscribers are told.
+   */
+  reset(position: { logId: string; start: number }): Promise<void>;
   /** Releases what the log holds open (a file); the log must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -70,6 +76,12 @@ export interface MemoryLogOptions {
   retain?: number;
   /** The first offset (0 unless the log continues an older one whose start was discarded). */
   start?: number;
+  /**
+   * Retention never discards this offset or any after it. A follower passes the first offset it
+   * has not applied yet: it still has to apply those entries, and its snapshot (its applied
+   * state) is only useful to its own followers if they can continue from the log after it.
+   */
+  keepFrom?: () => number;
 }
 
 /** A new random log identity: 16 hex digits. */
@@ -86,6 +98,7 @@ export function createMemoryLog<E>({
   logId = newLogId(),
   retain = DEFAULT_RETAIN_EVENTS,
   start: firstOffset = 0,
+  keepFrom = () => Number.POSITIVE_INFINITY,
 }: MemoryLogOptions = {}): ReplicationLog<E> & { discardBefore(offset: number): void } {
   if (!Number.isSafeInteger(retain) || retain < 1) throw new RangeError(`retain must be a whole number of at least 1, got ${retain}`);
   // The entry at offset o sits at index o - base; indices below `dropped` were let go by
@@ -94,14 +107,16 @@ export function createMemoryLog<E>({
   let entries: (LogEntry<E> | undefined)[] = [];
   let base = firstOffset;
   let dropped = 0;
+  let identity = logId;
 
   const start = () => base + dropped;
   const head = () => base + entries.length;
   const listeners = createHeadListeners();
 
-  /** Lets go of every entry before `offset`, cutting them off in one slice once they are half the array. */
+  /** Lets go of every entry before `offset` (but none from `keepFrom()` on), cutting them off in one slice once they are half the array. */
   const discardBefore = (offset: number) => {
-    while (start() < Math.min(offset, head())) {
+    const upTo = Math.min(offset, head(), keepFrom());
+    while (start() < upTo) {
       entries[dropped] = undefined;
       dropped++;
     }
@@ -113,7 +128,9 @@ export function createMemoryLog<E>({
   };
 
   return {
-    logId,
+    get logId() {
+      return identity;
+    },
     get start() {
       return start();
     },
@@ -136,6 +153,13 @@ export function createMemoryLog<E>({
       return { ok: true, entries: slice, nextFrom: offset + slice.length };
     },
     subscribe: listeners.subscribe,
+    async reset(position) {
+      identity = position.logId;
+      entries = [];
+      base = position.start;
+      dropped = 0;
+      listeners.notify(head());
+    },
     close: () => Promise.resolve(),
   };
 }
