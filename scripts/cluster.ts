@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { createLeaderApp } from "@lab/api";
 import { applyEvent, createOrders, type Order, type OrderEvent } from "@lab/orders";
-import { createLogClient, createMemoryLog, openFileLog, type LogClient, type ReplicationLog } from "@lab/replication";
+import { createLogClient, createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
 import { Agent, request, type Dispatcher } from "undici";
 import { listen, silentLogger, systemClock, type Clock, type Listening, type LogLine } from "@lab/service";
 import { createFollower, type Follower } from "@lab/worker";
+import type { Express } from "express";
 
 /** A reply as the harness hands it to a test: the status and the parsed JSON body. */
 export interface Reply {
@@ -13,74 +14,198 @@ export interface Reply {
   body: any;
 }
 
-export interface ClusterOptions {
-  /** APPLY_LAG_MS of the follower; default 0. */
+/** How one follower of the cluster is set up. Unset fields take the cluster's. */
+export interface FollowerOptions {
+  /** FOLLOWER_ID; default `follower-1`, `follower-2`, ... in order (`follower` for the one follower of a cluster that does not list them). */
+  id?: string;
   applyLagMs?: number;
-  /** POLL_INTERVAL_MS of the follower; default 300, as in the chapter. */
   pollIntervalMs?: number;
-  /** LONG_POLL_MS of the follower; default 0 (plain polling), so a driven test's `poll()` never waits. */
   longPollMs?: number;
-  /** BATCH_WAIT_MS of the follower; default 0 (fetch again at once). */
   batchWaitMs?: number;
-  /** The clock both nodes use; pass a manual clock to decide when lag elapses. Default: the real one. */
+  /** RETAIN_EVENTS of this follower (what it keeps for followers of its own). */
+  retainEvents?: number;
+  /** Replicate from another follower (its index in `followers`) instead of the leader: cascading replication. */
+  upstream?: number;
+  /** DATA_DIR of this follower: its log and checkpoint. Default: in memory. */
+  dataDir?: string;
+}
+
+export interface ClusterOptions {
+  /** APPLY_LAG_MS of the followers; default 0. */
+  applyLagMs?: number;
+  /** POLL_INTERVAL_MS of the followers; default 300, as in the chapter. */
+  pollIntervalMs?: number;
+  /** LONG_POLL_MS of the followers; default 0 (plain polling), so a driven test's `poll()` never waits. */
+  longPollMs?: number;
+  /** BATCH_WAIT_MS of the followers; default 0 (fetch again at once). */
+  batchWaitMs?: number;
+  /** The clock every node uses; pass a manual clock to decide when lag elapses. Default: the real one. */
   clock?: Clock;
-  /** Start the follower's loops (default true). With `false` the test drives it: `poll()`, `applyDue()`. */
+  /** Start the followers' loops (default true). With `false` the test drives them: `poll()`, `applyDue()`. */
   run?: boolean;
-  /** Where both nodes' log lines go, prefixed `[leader]` / `[follower]`; default nowhere. */
+  /** Where every node's log lines go, prefixed `[leader]` / `[follower-1]`; default nowhere. */
   logLine?: LogLine;
   /** RETAIN_EVENTS of the leader. */
   retainEvents?: number;
   /** DATA_DIR of the leader: its log on disk. Default: in memory, as in the chapter. */
   leaderDataDir?: string;
-  /** DATA_DIR of the follower: its checkpoint. Default: in memory. */
+  /** DATA_DIR of the (first) follower. Default: in memory. */
   followerDataDir?: string;
+  /** FOLLOWER_TIMEOUT_MS of every node. */
+  followerTimeoutMs?: number;
+  /** The followers, in order; default one, with the options above. */
+  followers?: FollowerOptions[];
 }
 
 /**
- * Starts a leader and a follower in this process, each on its own loopback port (chosen by the
- * OS), the follower reading the leader's log over real HTTP. Tests use it to tell the lab's
- * stories step by step (write, stale read, catch up; restart, resync); the exercises use it to
- * run the lab with several settings in one go.
+ * Starts a leader and its followers in this process, each on its own loopback port (chosen by
+ * the OS), every follower reading its upstream's log over real HTTP: the leader's, or another
+ * follower's (cascading). Tests use it to tell the lab's stories step by step (write, stale
+ * read, catch up; restart, resync; two followers, one far behind); the exercises use it to run
+ * the lab with several settings in one go.
  */
 export async function startCluster(options: ClusterOptions = {}) {
-  const { applyLagMs = 0, pollIntervalMs = 300, longPollMs = 0, batchWaitMs = 0, clock = systemClock, run = true, logLine = silentLogger } = options;
+  const { clock = systemClock, run = true, logLine = silentLogger } = options;
+  // One follower unless told otherwise, named as the chapter's log lines name it.
+  const specs = (options.followers ?? [{ id: "follower", dataDir: options.followerDataDir }]).map((spec, i) => ({ ...spec, id: spec.id ?? `follower-${i + 1}` }));
   const leaderLog: LogLine = (line) => logLine(`[leader] ${line}`);
-  const followerLog: LogLine = (line) => logLine(`[follower] ${line}`);
+
+  // The test's own connections: replaced whenever a node goes away, so no request is ever sent
+  // on a kept-alive connection that a stopped node has closed.
+  let connections = new Agent();
+  const dropConnections = async () => {
+    await connections.destroy();
+    connections = new Agent();
+  };
+  const send = (method: string, url: string, body?: unknown) => sendJson(method, url, body, connections);
+
+  /** Listens on `port` with an app chosen later (a node is named and wired once every URL is known). */
+  const listenLate = async (port: number) => {
+    const slot: { app?: Express } = {};
+    const server = await listen((req, res) => slot.app!(req, res), { host: "127.0.0.1", port });
+    return { server, slot };
+  };
 
   /** Builds a leader the way server.ts does: its state comes from its log (read back from disk, or new). */
-  const bootLeader = async () => {
+  const bootLeader = async (url: string) => {
     const orders = createOrders();
     const log: ReplicationLog<OrderEvent> = options.leaderDataDir
       ? await openFileLog<OrderEvent>({ file: join(options.leaderDataDir, "leader-log.jsonl"), retain: options.retainEvents, replay: (e) => applyEvent(orders, e), logLine: leaderLog })
       : createMemoryLog<OrderEvent>({ retain: options.retainEvents });
-    return { log, app: createLeaderApp({ log, orders, clock, logLine: leaderLog }) };
+    return { log, app: createLeaderApp({ log, orders, clock, logLine: leaderLog, nodeId: "leader", url, followerTimeoutMs: options.followerTimeoutMs }) };
   };
 
-  // The test's own connections to the leader: replaced whenever the leader goes away, so no
-  // request is ever sent on a kept-alive connection that a stopped leader has closed.
-  let toLeader = new Agent();
-  const dropConnections = async () => {
-    await toLeader.destroy();
-    toLeader = new Agent();
-  };
-
-  let leader = await bootLeader();
-  let leaderServer: Listening | undefined = await listen(leader.app, { host: "127.0.0.1", port: 0 });
+  const leaderSlot = await listenLate(0);
+  let leaderServer: Listening | undefined = leaderSlot.server;
   const leaderPort = leaderServer.port;
   const leaderUrl = leaderServer.url;
+  let leader = await bootLeader(leaderUrl);
+  leaderSlot.slot.app = leader.app;
 
-  const bootFollower = async () => {
-    const client: LogClient<OrderEvent, Order[]> = createLogClient<OrderEvent, Order[]>({ leaderUrl });
-    const checkpointFile = options.followerDataDir ? join(options.followerDataDir, "follower-checkpoint.json") : undefined;
-    const node: Follower = createFollower({ client, applyLagMs, pollIntervalMs, longPollMs, batchWaitMs, clock, logLine: followerLog, checkpointFile });
-    const server = await listen(node.app, { host: "127.0.0.1", port: 0 });
-    if (run) node.start();
-    return { node, server, client };
+  const followerSlots = await Promise.all(specs.map(() => listenLate(0)));
+
+  /** One follower of the cluster, as a test talks to it. */
+  const makeFollower = (spec: (typeof specs)[number], index: number) => {
+    const port = followerSlots[index]!.server.port;
+    const url = followerSlots[index]!.server.url;
+    const upstreamUrl = spec.upstream === undefined ? leaderUrl : followerSlots[spec.upstream]!.server.url;
+    let server: Listening | undefined = followerSlots[index]!.server;
+    let running: { node: Follower; client: ReturnType<typeof createLogClient<OrderEvent, Order[]>> } | undefined;
+
+    const boot = async () => {
+      const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: upstreamUrl });
+      const dataDir = spec.dataDir;
+      const node = await createFollower({
+        client,
+        followerId: spec.id,
+        applyLagMs: spec.applyLagMs ?? options.applyLagMs ?? 0,
+        pollIntervalMs: spec.pollIntervalMs ?? options.pollIntervalMs ?? 300,
+        longPollMs: spec.longPollMs ?? options.longPollMs ?? 0,
+        batchWaitMs: spec.batchWaitMs ?? options.batchWaitMs ?? 0,
+        retainEvents: spec.retainEvents,
+        followerTimeoutMs: options.followerTimeoutMs,
+        clock,
+        logLine: (line) => logLine(`[${spec.id}] ${line}`),
+        openLog: dataDir ? (o) => openFileLog<OrderEvent>({ file: join(dataDir, "follower-log.jsonl"), ...o }) : undefined,
+        checkpointFile: dataDir ? join(dataDir, "follower-checkpoint.json") : undefined,
+      });
+      return { node, client };
+    };
+    const current = () => {
+      if (!running) throw new Error(`${spec.id} is stopped`);
+      return running.node;
+    };
+
+    return {
+      id: spec.id,
+      url,
+      /** Whether it is running (not stopped). */
+      get running() {
+        return running !== undefined;
+      },
+      /** The follower as it runs now (a new one after `start()`). */
+      get node() {
+        return current();
+      },
+      async boot() {
+        running = await boot();
+        followerSlots[index]!.slot.app = running.node.app;
+        if (run) running.node.start();
+      },
+      /** Reads an order from this follower; `query` such as `{ minOffset: 3 }`. */
+      read: (id: string, query: Record<string, number> = {}) => {
+        const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+        return send("GET", `${url}/orders/${id}${search.size ? `?${search}` : ""}`);
+      },
+      status: () => send("GET", `${url}/status`),
+      replication: () => send("GET", `${url}/replication`),
+      /** In driven mode: one fetch from its upstream, applying whatever is due. */
+      poll: () => current().pollOnce(),
+      applyDue: () => current().applyDue(),
+      /** Stops it as a process stops: loops, server, connections, log. */
+      async stop() {
+        const stopped = running;
+        if (!stopped) return;
+        running = undefined;
+        await stopped.node.stop();
+        await server?.close();
+        server = undefined;
+        await stopped.client.close();
+        await stopped.node.close();
+        await dropConnections();
+      },
+      /** Starts it again on the same port, as a new process (resuming from its checkpoint and log with a DATA_DIR). */
+      async start() {
+        if (running) return;
+        if (!server) {
+          const again = await listenLate(port);
+          followerSlots[index] = again;
+          server = again.server;
+        }
+        await this.boot();
+      },
+      /**
+       * Resolves once it has applied everything the leader has logged; fails after `withinMs` (a
+       * safety net against a hung test, not a way to wait) with where it got stuck.
+       */
+      async expectCaughtUp(withinMs = 10_000) {
+        const want = leader.log.head - 1;
+        if (want < 0) return;
+        const node = current();
+        let timer: NodeJS.Timeout | undefined;
+        const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+        const ok = await node.waitForApplied(want, giveUp);
+        clearTimeout(timer);
+        if (!ok) throw new Error(`${spec.id} caught up: got appliedOffset ${node.status().appliedOffset}, want ${want}`);
+      },
+    };
   };
-  let follower: Awaited<ReturnType<typeof bootFollower>> | undefined = await bootFollower();
-  const current = () => {
-    if (!follower) throw new Error("the follower is stopped");
-    return follower;
+
+  const followers = specs.map(makeFollower);
+  for (const f of followers) await f.boot();
+  const first = () => {
+    if (!followers[0]) throw new Error("the cluster has no follower");
+    return followers[0];
   };
 
   return {
@@ -99,7 +224,10 @@ export async function startCluster(options: ClusterOptions = {}) {
       },
       /** Puts the same leader back on the same port. */
       async start() {
-        leaderServer ??= await listen(leader.app, { host: "127.0.0.1", port: leaderPort });
+        if (leaderServer) return;
+        const again = await listenLate(leaderPort);
+        again.slot.app = leader.app;
+        leaderServer = again.server;
       },
       /**
        * Restarts the leader process on the same port: with `leaderDataDir` it reads its log back
@@ -107,83 +235,58 @@ export async function startCluster(options: ClusterOptions = {}) {
        */
       async restart() {
         await leaderServer?.close();
+        leaderServer = undefined;
         await dropConnections();
         await leader.log.close();
-        leader = await bootLeader();
-        leaderServer = await listen(leader.app, { host: "127.0.0.1", port: leaderPort });
+        leader = await bootLeader(leaderUrl);
+        await this.start();
       },
+      replication: () => send("GET", `${leaderUrl}/replication`),
     },
-    /** The follower (a new one after `restartFollower`), with its URL. */
+    /** Every follower, in the order of `options.followers`. */
+    followers,
+    /** The first follower (the chapter's one), with its URL. */
     get follower() {
-      const { node, server } = current();
-      return Object.assign(node, { url: server.url });
+      return Object.assign(first().node, { url: first().url });
     },
-    /** Stops the follower as a process stops: loops, server, connections. */
-    async stopFollower() {
-      const { node, server, client } = current();
-      follower = undefined;
-      await node.stop();
-      await server.close();
-      await client.close();
-    },
-    /** Starts a new follower process (resuming from its checkpoint if it has a DATA_DIR). */
-    async startFollower() {
-      follower ??= await bootFollower();
-    },
+    /** Stops the first follower as a process stops: loops, server, connections. */
+    stopFollower: () => first().stop(),
+    /** Starts the first follower again (resuming from its checkpoint if it has a DATA_DIR). */
+    startFollower: () => first().start(),
 
-    createOrder: (id: string) => send("POST", `${leaderUrl}/orders`, { id }, toLeader),
-    confirm: (id: string) => send("POST", `${leaderUrl}/orders/${id}/confirm`, undefined, toLeader),
-    cancel: (id: string) => send("POST", `${leaderUrl}/orders/${id}/cancel`, undefined, toLeader),
-    readLeader: (id: string) => send("GET", `${leaderUrl}/orders/${id}`, undefined, toLeader),
-    /** Reads an order from the follower; `query` such as `{ minOffset: 3 }`. */
-    readFollower: (id: string, query: Record<string, number> = {}) => {
-      const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-      return send("GET", `${current().server.url}/orders/${id}${search.size ? `?${search}` : ""}`);
-    },
-    followerStatus: () => send("GET", `${current().server.url}/status`),
-    leaderHealth: () => send("GET", `${leaderUrl}/health`, undefined, toLeader),
-    leaderSnapshot: () => send("GET", `${leaderUrl}/snapshot`, undefined, toLeader),
+    createOrder: (id: string) => send("POST", `${leaderUrl}/orders`, { id }),
+    confirm: (id: string) => send("POST", `${leaderUrl}/orders/${id}/confirm`),
+    cancel: (id: string) => send("POST", `${leaderUrl}/orders/${id}/cancel`),
+    readLeader: (id: string) => send("GET", `${leaderUrl}/orders/${id}`),
+    /** Reads an order from the first follower; `query` such as `{ minOffset: 3 }`. */
+    readFollower: (id: string, query: Record<string, number> = {}) => first().read(id, query),
+    followerStatus: () => first().status(),
+    leaderHealth: () => send("GET", `${leaderUrl}/health`),
+    leaderSnapshot: () => send("GET", `${leaderUrl}/snapshot`),
 
-    /** In driven mode: one fetch from the leader, then apply whatever is already due. */
+    /** In driven mode: one fetch by every running follower, in order (upstreams first), each applying whatever is due. */
     async poll() {
-      await current().node.pollOnce();
-      current().node.applyDue();
+      for (const f of followers) if (f.running) await f.poll();
     },
 
-    /**
-     * Resolves once the follower has applied everything the leader has logged; fails after
-     * `withinMs` (a safety net against a hung test, not a way to wait) with where it got stuck.
-     */
-    async expectCaughtUp(withinMs = 10_000) {
-      const want = leader.log.head - 1;
-      if (want < 0) return;
-      const { node } = current();
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
-      const ok = await node.waitForApplied(want, giveUp);
-      clearTimeout(timer);
-      if (!ok) throw new Error(`follower caught up: got appliedOffset ${node.status().appliedOffset}, want ${want}`);
-    },
+    /** Resolves once the first follower has applied everything the leader has logged. */
+    expectCaughtUp: (withinMs?: number) => first().expectCaughtUp(withinMs),
 
-    /** Stops the follower's loops, both servers and the leader's log. */
+    /** Stops every follower, the leader's server and its log. */
     async close() {
-      if (follower) {
-        const { node, server, client } = follower;
-        await node.stop();
-        await server.close();
-        await client.close();
-      }
+      for (const f of [...followers].reverse()) await f.stop();
       await leaderServer?.close();
       await leader.log.close();
-      await toLeader.close();
+      await connections.close();
     },
   };
 }
 
 export type Cluster = Awaited<ReturnType<typeof startCluster>>;
+export type ClusterFollower = Cluster["followers"][number];
 
 /** Sends one request and parses the JSON reply (through `dispatcher`'s connections, if given). */
-export async function send(method: string, url: string, body?: unknown, dispatcher?: Dispatcher): Promise<Reply> {
+export async function sendJson(method: string, url: string, body?: unknown, dispatcher?: Dispatcher): Promise<Reply> {
   const res = await request(url, {
     method: method as Dispatcher.HttpMethod,
     headers: body === undefined ? {} : { "content-type": "application/json" },
@@ -197,3 +300,6 @@ export async function send(method: string, url: string, body?: unknown, dispatch
     throw new Error(`${method} ${url}: got ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
 }
+
+/** Sends one request on a fresh connection and parses the JSON reply. */
+export const send = (method: string, url: string, body?: unknown): Promise<Reply> => sendJson(method, url, body);

@@ -1,5 +1,6 @@
 import { DEFAULT_RETAIN_EVENTS } from "@lab/replication";
 import { readHost, readPort, readWholeNumber } from "@lab/service";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "@lab/node";
 
 /** The leader's settings, read once from the environment at start-up. */
 export interface LeaderConfig {
@@ -11,6 +12,8 @@ export interface LeaderConfig {
   retainEvents: number;
   /** DATA_DIR: where the log is kept on disk; unset keeps everything in memory, as in the chapter. */
   dataDir: string | undefined;
+  /** FOLLOWER_TIMEOUT_MS: a follower not heard from for this long (with no fetch held) is disconnected in `/replication`. */
+  followerTimeoutMs: number;
 }
 
 /** Reads and checks the leader's settings; throws a ConfigError naming the variable that is wrong. */
@@ -20,5 +23,6 @@ export function readLeaderConfig(env: Record<string, string | undefined>): Leade
     host: readHost(env),
     retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),
     dataDir: env.DATA_DIR?.trim() || undefined,
+    followerTimeoutMs: readWholeNumber(env, "FOLLOWER_TIMEOUT_MS", DEFAULT_FOLLOWER_TIMEOUT_MS, { min: 1, max: 600_000 }),
   };
 }

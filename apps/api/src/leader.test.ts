@@ -261,7 +261,9 @@ describe("GET /events -> a log of 25 events", () => {
   });
 
   it("answers from === head with no events and nextFrom === head", async () => {
-    await request(app).get("/events?from=25").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, from: 25, nextFrom: 25, head: 25, events: [] });
+    await request(app)
+      .get("/events?from=25")
+      .expect(200, { ok: true, leader: true, nodeId: "leader", chain: ["leader"], logId: log.logId, start: 0, from: 25, nextFrom: 25, head: 25, heldMs: 0, stalenessMs: 0, events: [] });
   });
 
   it("refuses from > head with 409 OFFSET_OUT_OF_RANGE, giving start and head", async () => {
@@ -288,7 +290,9 @@ describe("GET /events -> a log of 25 events", () => {
 
 describe("GET /events -> an empty log", () => {
   it("answers from=0 with no events, and refuses from=1 with 409 naming head 0", async () => {
-    await request(app).get("/events").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, from: 0, nextFrom: 0, head: 0, events: [] });
+    await request(app)
+      .get("/events")
+      .expect(200, { ok: true, leader: true, nodeId: "leader", chain: ["leader"], logId: log.logId, start: 0, from: 0, nextFrom: 0, head: 0, heldMs: 0, stalenessMs: 0, events: [] });
     const res = await expectRefused(() => request(app).get("/events?from=1"), 409, "OFFSET_OUT_OF_RANGE", /no events \(head 0\)/);
     expect(res.body).toMatchObject({ start: 0, head: 0 });
   });
@@ -296,9 +300,9 @@ describe("GET /events -> an empty log", () => {
 
 describe("GET /health", () => {
   it("reports the leader's head", async () => {
-    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 0, followersWaiting: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", logId: log.logId, start: 0, head: 0, followersWaiting: 0 });
     await createOrders("o-1", "o-2");
-    await request(app).get("/health").expect(200, { ok: true, leader: true, logId: log.logId, start: 0, head: 2, followersWaiting: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", logId: log.logId, start: 0, head: 2, followersWaiting: 0 });
   });
 });
 
@@ -402,7 +406,7 @@ describe("GET /snapshot -> a leader with orders", () => {
     expect(log.head).toBe(7);
 
     const res = await request(app).get("/snapshot").expect("Content-Type", /^application\/json/).expect(200);
-    expect(Object.keys(res.body).sort()).toEqual(["leader", "logId", "offset", "ok", "state"]);
+    expect(Object.keys(res.body).sort()).toEqual(["chain", "leader", "logId", "nodeId", "offset", "ok", "state"]);
     expect(res.body).toMatchObject({ ok: true, leader: true, logId: log.logId, offset: log.head });
     const state = res.body.state as Order[];
     expect(state.map((o) => o.id).sort(), "every order, each once").toEqual(["o-1", "o-2", "o-3", "o-4"]);
@@ -416,7 +420,7 @@ describe("GET /snapshot -> a leader with orders", () => {
 
 describe("GET /snapshot -> an empty leader", () => {
   it("answers offset 0 and an empty state", async () => {
-    await request(app).get("/snapshot").expect(200, { ok: true, leader: true, logId: log.logId, offset: 0, state: [] });
+    await request(app).get("/snapshot").expect(200, { ok: true, leader: true, nodeId: "leader", chain: ["leader"], logId: log.logId, offset: 0, state: [] });
   });
 });
 
@@ -502,7 +506,7 @@ describe("GET /snapshot -> events applied but not yet durable", () => {
     for (const w of waiting.splice(0)) w.resolve();
     const [created, taken] = await Promise.all([post, snapshot]);
     expect(created.status, created.text).toBe(201);
-    expect(taken.body).toEqual({ ok: true, leader: true, logId: log.logId, offset: 1, state: [{ id: "o-1", status: "PENDING", updatedAt: 1000 }] });
+    expect(taken.body).toEqual({ ok: true, leader: true, nodeId: "leader", chain: ["leader"], logId: log.logId, offset: 1, state: [{ id: "o-1", status: "PENDING", updatedAt: 1000 }] });
   });
 });
 

@@ -1,10 +1,9 @@
+import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "@lab/node";
 import { createOrders, type OrderEvent, type Orders } from "@lab/orders";
-import { createMemoryLog, createTailWaiters, type ReplicationLog } from "@lab/replication";
+import { createMemoryLog, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
-import { eventsRoute } from "./events-route.ts";
 import { ordersRoutes } from "./orders-routes.ts";
-import { snapshotRoute } from "./snapshot-route.ts";
 import { createWritePath } from "./write-path.ts";
 
 /** What the leader is built from. Every field has a default, so `createLeaderApp()` just works. */
@@ -17,7 +16,14 @@ export interface LeaderDeps {
   clock?: Clock;
   /** Where log lines go (one per appended event, and errors). */
   logLine?: LogLine;
+  /** Its name in replies and chains; `leader-<port>` from server.ts, "leader" by default. */
+  nodeId?: string;
+  /** The URL clients reach it at, passed down chains of followers so that each can say where writes go. */
+  url?: string;
+  /** FOLLOWER_TIMEOUT_MS: a follower not heard from for this long (and with no fetch held) is disconnected. */
+  followerTimeoutMs?: number;
 }
+
 
 /** The largest request body accepted: an order id needs a few dozen bytes. */
 export const BODY_LIMIT_BYTES = 1024;
@@ -26,9 +32,23 @@ export const BODY_LIMIT_BYTES = 1024;
  * Creates the leader's Express app: it takes orders, appends one event per change to its log,
  * and serves that log to followers at `GET /events`. It does not listen; `server.ts` does.
  */
-export function createLeaderApp({ log = createMemoryLog(), orders = createOrders(), clock = systemClock, logLine = silentLogger }: LeaderDeps = {}): Express {
+export function createLeaderApp({
+  log = createMemoryLog(),
+  orders = createOrders(),
+  clock = systemClock,
+  logLine = silentLogger,
+  nodeId = "leader",
+  url,
+  followerTimeoutMs = DEFAULT_FOLLOWER_TIMEOUT_MS,
+}: LeaderDeps = {}): Express {
   const writePath = createWritePath({ orders, log, clock, logLine });
-  const tail = createTailWaiters(log, clock);
+  const served = serveLog({
+    log,
+    clock,
+    followerTimeoutMs,
+    node: { id: nodeId, role: () => "leader", chain: () => [nodeId], notReady: () => undefined, stalenessMs: () => 0, leaderUrl: () => url },
+    snapshot: () => ({ offset: writePath.appliedUpTo, state: [...orders.values()] }),
+  });
   const app = express();
   app.disable("x-powered-by");
   // Express hashes every reply body (SHA-1) into an ETag so that a GET can be answered "304 Not
@@ -38,10 +58,9 @@ export function createLeaderApp({ log = createMemoryLog(), orders = createOrders
 
   // The routes a leader serves most come first: each request is matched against them in turn.
   app.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
-  app.use(eventsRoute(log, tail));
-  app.use(snapshotRoute(orders, log, () => writePath.appliedUpTo));
+  app.use(served.router);
   app.get("/health", (_req, res) => {
-    res.json({ ok: true, leader: true, logId: log.logId, start: log.start, head: log.head, followersWaiting: tail.waiting });
+    res.json({ ok: true, leader: true, nodeId, logId: log.logId, start: log.start, head: log.head, followersWaiting: served.waiting });
   });
 
   app.use(notFoundRoute);

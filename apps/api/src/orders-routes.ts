@@ -1,5 +1,5 @@
 import { checkOrderId, type OrderCommand, type Orders } from "@lab/orders";
-import { httpError } from "@lab/service";
+import { httpError, readJsonObject } from "@lab/service";
 import express, { Router, type Request } from "express";
 import type { WritePath } from "./write-path.ts";
 
@@ -33,23 +33,9 @@ export function ordersRoutes({ orders, writePath, bodyLimitBytes }: { orders: Or
 
 /** The `id` of a JSON body such as {"id":"o-1"}, or a 4xx that says what is wrong with the body. */
 function readBodyId(req: Request): string {
-  if (req.body === undefined) {
-    // express.json() leaves req.body unset when the body is not JSON (curl -d without a header).
-    if (hasBody(req)) {
-      throw httpError(415, "UNSUPPORTED_MEDIA_TYPE", 'send the body as JSON with the header "Content-Type: application/json"');
-    }
-    throw httpError(400, "INVALID_BODY", 'the body must be a JSON object such as {"id":"o-1"}');
-  }
-  if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
-    throw httpError(400, "INVALID_BODY", 'the body must be a JSON object such as {"id":"o-1"}');
-  }
-  const check = checkOrderId((req.body as { id?: unknown }).id);
+  const check = checkOrderId(readJsonObject(req, '{"id":"o-1"}').id);
   if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
   return check.id;
-}
-
-function hasBody(req: Request): boolean {
-  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
 function readPathId(req: Request): string {

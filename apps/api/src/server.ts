@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { applyEvent, createOrders, type OrderEvent } from "@lab/orders";
 import { createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
+import type { Express } from "express";
 import { readLeaderConfig } from "./config.ts";
 import { createLeaderApp } from "./leader.ts";
 
@@ -19,8 +20,10 @@ runMain(logLine, async () => {
     log = createMemoryLog<OrderEvent>({ retain: config.retainEvents });
     logLine(`config: RETAIN_EVENTS=${config.retainEvents}, no DATA_DIR: the log lives in memory; new log ${log.logId}`);
   }
-  const app = createLeaderApp({ log, orders, clock: systemClock, logLine });
-  const server = await listen(app, config);
+  // The app is built once the port is known (PORT=0 picks one): the leader is named after it.
+  let app: Express | undefined;
+  const server = await listen((req, res) => app!(req, res), config);
+  app = createLeaderApp({ log, orders, clock: systemClock, logLine, nodeId: `leader-${server.port}`, url: server.url, followerTimeoutMs: config.followerTimeoutMs });
   logLine(`listening on ${server.url} (bound to ${server.addresses.join(" and ")})`);
   return {
     async close() {

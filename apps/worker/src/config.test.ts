@@ -14,7 +14,7 @@ function configError(env: Record<string, string>): unknown {
 
 describe("readFollowerConfig -> nothing set", () => {
   it("uses the chapter's defaults", () => {
-    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500, longPollMs: 5000, batchWaitMs: 50 });
+    expect(readFollowerConfig({})).toMatchObject({ port: 3001, host: undefined, leaderUrl: "http://localhost:3000", pollIntervalMs: 300, applyLagMs: 1500, longPollMs: 500, batchWaitMs: 50, followerId: undefined, retainEvents: 100_000, followerTimeoutMs: 3000 });
   });
 
   it("treats empty values as unset", () => {
@@ -53,6 +53,12 @@ describe("readFollowerConfig -> invalid values", () => {
     ["LONG_POLL_MS", "-1"],
     ["BATCH_WAIT_MS", "30001"],
     ["BATCH_WAIT_MS", "20ms"],
+    ["FOLLOWER_ID", ""],
+    ["FOLLOWER_ID", "x".repeat(65)],
+    ["FOLLOWER_ID", "-f"],
+    ["FOLLOWER_ID", "a b"],
+    ["RETAIN_EVENTS", "0"],
+    ["FOLLOWER_TIMEOUT_MS", "0"],
   ])("%s=%s throws a ConfigError naming the variable", (name, value) => {
     const err = configError({ [name]: value });
     expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);

@@ -1,5 +1,6 @@
-import { MAX_EVENTS_WAIT_MS } from "@lab/replication";
-import { readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "@lab/node";
+import { checkNodeId, DEFAULT_RETAIN_EVENTS, MAX_EVENTS_WAIT_MS } from "@lab/replication";
+import { ConfigError, readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
 
 /** The follower's settings, read once from the environment at start-up (names as in the chapter). */
 export interface FollowerConfig {
@@ -11,14 +12,24 @@ export interface FollowerConfig {
   leaderUrl: string;
   /** POLL_INTERVAL_MS, default 300: the pause between two fetches that found nothing new (with LONG_POLL_MS=0), and the base of the backoff. */
   pollIntervalMs: number;
-  /** LONG_POLL_MS, default 5000: how long the leader may hold a fetch until a new event exists; 0 polls every POLL_INTERVAL_MS, as in the chapter. */
+  /**
+   * LONG_POLL_MS, default 500 (Kafka's replica.fetch.wait.max.ms): how long the upstream may hold
+   * a fetch until a new event exists, and so how often at least a caught-up follower hears from
+   * it (its heartbeat); 0 polls every POLL_INTERVAL_MS, as in the chapter.
+   */
   longPollMs: number;
   /** BATCH_WAIT_MS, default 50: with long-polling, the pause after a fetch that brought more than one event, so that under a stream of writes each fetch brings a batch. */
   batchWaitMs: number;
   /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
   applyLagMs: number;
-  /** DATA_DIR: where to checkpoint state and position; unset keeps everything in memory, as in the chapter. */
+  /** DATA_DIR: where to keep its log and checkpoint state and position; unset keeps everything in memory, as in the chapter. */
   dataDir: string | undefined;
+  /** FOLLOWER_ID: its name; unset, server.ts names it after its port (`follower-3001`). */
+  followerId: string | undefined;
+  /** RETAIN_EVENTS: how many received events it keeps for followers of its own. */
+  retainEvents: number;
+  /** FOLLOWER_TIMEOUT_MS: a follower of this one not heard from for this long is disconnected. */
+  followerTimeoutMs: number;
 }
 
 const MINUTE = 60_000;
@@ -30,9 +41,20 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     host: readHost(env),
     leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
-    longPollMs: readWholeNumber(env, "LONG_POLL_MS", 5000, { max: MAX_EVENTS_WAIT_MS }),
+    longPollMs: readWholeNumber(env, "LONG_POLL_MS", 500, { max: MAX_EVENTS_WAIT_MS }),
     batchWaitMs: readWholeNumber(env, "BATCH_WAIT_MS", 50, { max: MAX_EVENTS_WAIT_MS }),
     applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
     dataDir: env.DATA_DIR?.trim() || undefined,
+    followerId: readFollowerId(env),
+    retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),
+    followerTimeoutMs: readWholeNumber(env, "FOLLOWER_TIMEOUT_MS", DEFAULT_FOLLOWER_TIMEOUT_MS, { min: 1, max: 10 * MINUTE }),
   };
+}
+
+function readFollowerId(env: Record<string, string | undefined>): string | undefined {
+  const raw = env.FOLLOWER_ID;
+  if (raw === undefined) return undefined;
+  const check = checkNodeId(raw.trim());
+  if (!check.ok) throw new ConfigError(`FOLLOWER_ID: ${check.message.replace(/^a node id/, "it")} (got ${JSON.stringify(raw)})`);
+  return check.id;
 }

@@ -17,10 +17,10 @@ let clock: ManualClock;
 let client: FakeClient;
 let follower: Follower;
 
-beforeEach(() => {
+beforeEach(async () => {
   clock = createManualClock(T0);
   client = fakeClient();
-  follower = createFollower({ client, applyLagMs: LAG_MS, pollIntervalMs: POLL_MS, clock });
+  follower = await createFollower({ client, applyLagMs: LAG_MS, pollIntervalMs: POLL_MS, clock });
 });
 
 /** One fetch that brings `events` (the leader's head just past them), then lets the lag elapse and applies what is due. */
@@ -213,7 +213,7 @@ describe("follower start/stop -> background loops", () => {
 
   it("clears its real timers on stop", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    follower = createFollower({ client, applyLagMs: LAG_MS, pollIntervalMs: POLL_MS, clock: systemClock });
+    follower = await createFollower({ client, applyLagMs: LAG_MS, pollIntervalMs: POLL_MS, clock: systemClock });
     client.script(reply(0, []));
     follower.start();
     await client.whenCalled(1);

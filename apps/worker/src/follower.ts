@@ -1,21 +1,22 @@
-import { applyEvent, checkOrderId, createOrders, transitions, type Order, type OrderEvent, type Orders } from "@lab/orders";
-import type { LogClient } from "@lab/replication";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "@lab/node";
+import { applyEvent, createOrders, replaceOrders, type Order, type OrderEvent } from "@lab/orders";
+import { createMemoryLog, createReceiver, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { createCheckpointer } from "./checkpointer.ts";
-import { createReceiver } from "./receiver.ts";
-import { createReplica } from "./replica.ts";
 import { followerRoutes } from "./routes.ts";
 
 /** What a follower is built from. */
 export interface FollowerDeps {
-  /** How it reads the leader's log (and, to resync, its snapshot). */
+  /** How it reads its upstream's log (and, to resync, its snapshot): the leader, or another follower. */
   client: LogClient<OrderEvent, Order[]>;
+  /** FOLLOWER_ID: its name in its upstream's `/replication`, in chains, and in its own replies. */
+  followerId?: string;
   /** How long each event waits before it is applied (APPLY_LAG_MS). */
   applyLagMs: number;
   /** The pause between fetches when there is nothing new (POLL_INTERVAL_MS); with long-polling, the base of the backoff. */
   pollIntervalMs: number;
-  /** LONG_POLL_MS: how long the leader may hold a fetch until a new event exists; 0 (the default here) polls every pollIntervalMs, as in the chapter. */
+  /** LONG_POLL_MS: how long the upstream may hold a fetch until a new event exists; 0 (the default here) polls every pollIntervalMs, as in the chapter. */
   longPollMs?: number;
   /** BATCH_WAIT_MS: with long-polling, the pause after a fetch that brought more than one event, so the next brings a batch; 0 (the default here) fetches again at once. */
   batchWaitMs?: number;
@@ -25,19 +26,32 @@ export interface FollowerDeps {
   logLine?: LogLine;
   /** How many events one fetch asks for. */
   batchLimit?: number;
+  /** RETAIN_EVENTS: how many received events it keeps for followers of its own (never fewer than it has yet to apply). */
+  retainEvents?: number;
+  /**
+   * Opens its own log (what it has received), given the retention it needs; in memory by
+   * default. server.ts opens one on disk with DATA_DIR.
+   */
+  openLog?(options: { retain: number; keepFrom: () => number }): Promise<ReplicationLog<OrderEvent>>;
   /** Where to keep a checkpoint of state and position (DATA_DIR); none by default, as in the chapter. */
   checkpointFile?: string | undefined;
   /** How often, at most, to save the checkpoint while applying. */
   checkpointEveryMs?: number;
+  /** FOLLOWER_TIMEOUT_MS: a follower of this one not heard from for this long (and with no fetch held) is disconnected. */
+  followerTimeoutMs?: number;
 }
 
 /** A follower: its HTTP app, and its replication loop, started and stopped explicitly. */
 export interface Follower {
-  /** The read-only Express app (`GET /orders/:id`, `GET /status`). It does not listen. */
+  /** The Express app (`GET /orders/:id`, `/status`, and its log for followers of its own). It does not listen. */
   app: Express;
-  /** Fetches once from the leader and queues what arrives; resolves to the ms to wait before the next fetch. */
+  /** Its name. */
+  id: string;
+  /** Its own log: what it has received. */
+  log: ReplicationLog<OrderEvent>;
+  /** Fetches once from the upstream, appends what arrives, and applies what is already due; resolves to the ms to wait before the next fetch. */
   pollOnce(signal?: AbortSignal): Promise<number>;
-  /** Applies every queued event whose lag has elapsed by now; returns how many. */
+  /** Applies every received event whose lag has elapsed by now; returns how many. */
   applyDue(): number;
   /** Starts fetching and applying in the background. */
   start(): void;
@@ -47,30 +61,42 @@ export interface Follower {
   status(): FollowerStatus;
   /** Resolves true once `offset` is applied, false if `timeout` settles first. */
   waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
+  /** Releases its log (a file, with DATA_DIR). */
+  close(): Promise<void>;
 }
 
 export interface FollowerStatus {
   ok: true;
   follower: true;
+  followerId: string;
+  /** The URL it replicates from (LEADER_URL): the leader, or another follower. */
   leaderUrl: string;
+  /** Where writes go: the leader's URL (its LEADER_URL, or as the chain above says), null while unknown. */
+  writesTo: string | null;
+  /** The ids of the nodes above it, the leader first, as its upstream last said. */
+  upstreamChain: string[];
   leaderReachable: boolean | null;
   lastContactAt: number | null;
-  /** The next offset the follower will ask the leader for. */
+  /** The next offset the follower will ask its upstream for. */
   nextFrom: number;
   /** The last offset applied, or null before the first. */
   appliedOffset: number | null;
-  /** The leader's head (its next offset) as last seen. */
+  /** The upstream's head (its next offset) as last seen. */
   head: number | null;
   /** Events received but not yet applied. */
   pending: number;
-  /** The identity of the leader's log this follower follows. */
+  /** The identity of the log this follower follows. */
   logId: string | null;
-  /** How many times it has replaced its state with the leader's snapshot. */
+  /** How many times it has replaced its state with its upstream's snapshot. */
   resyncs: number;
-  /** How many fetches the leader has answered: events received / fetches is the batch size. */
+  /** How many fetches the upstream has answered: events received / fetches is the batch size. */
   fetches: number;
-  /** How far behind the leader the follower's state is: in events, and in ms since the oldest unapplied event was written. */
+  /** Progress reports sent between fetches (while a long poll was held). */
+  acks: number;
+  /** How far behind the upstream its state is: in events, and in ms since the oldest unapplied event was written. */
   lag: { events: number | null; ms: number | null };
+  /** The most its state can be behind the leader, as it can prove (see maxStalenessMs); null when it cannot tell. */
+  stalenessMs: number | null;
   applyLagMs: number;
   pollIntervalMs: number;
   /** 0 when polling every pollIntervalMs, as in the chapter. */
@@ -81,47 +107,65 @@ export interface FollowerStatus {
 }
 
 /**
- * Creates a follower. It rebuilds the leader's state only from the leader's log, with the same
- * `applyEvent` the leader uses: it never decides anything and never reads its own clock to build
- * state. Nothing runs until `start()` (or a test's `pollOnce()` / `applyDue()`).
+ * Creates a follower. It rebuilds its upstream's state only from the upstream's log, with the
+ * same `applyEvent` the leader uses: it never decides anything and never reads its own clock to
+ * build state. What it receives goes into its own log at the same offsets, which it serves,
+ * with the same routes as the leader, to followers of its own (cascading replication). Nothing
+ * runs until `start()` (or a test's `pollOnce()` / `applyDue()`).
  */
-export function createFollower({
+export async function createFollower({
   client,
+  followerId = "follower",
   applyLagMs,
   pollIntervalMs,
   clock = systemClock,
   logLine = silentLogger,
   batchLimit,
+  retainEvents = DEFAULT_RETAIN_EVENTS,
+  openLog = async (options) => createMemoryLog<OrderEvent>(options),
   checkpointFile,
   checkpointEveryMs = 1000,
   longPollMs = 0,
   batchWaitMs = 0,
-}: FollowerDeps): Follower {
+  followerTimeoutMs = DEFAULT_FOLLOWER_TIMEOUT_MS,
+}: FollowerDeps): Promise<Follower> {
   const orders = createOrders();
-  const replica = createReplica<OrderEvent>({
-    applyLagMs,
-    apply: (entry) => applyEvent(orders, entry),
-    onApplied: (entry, now) => {
-      logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
-    },
-  });
-  const receiver = createReceiver({ client, replica, clock, pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
-
   const checkpointer = checkpointFile
     ? createCheckpointer({
         file: checkpointFile,
         clock,
         everyMs: checkpointEveryMs,
         logLine,
-        position: () => (replica.logId === undefined ? undefined : { logId: replica.logId, nextOffset: replica.appliedOffset + 1 }),
+        position: () => (replica.logId === undefined ? undefined : { logId: replica.logId, nextOffset: replica.appliedNext }),
         state: () => [...orders.values()],
       })
     : undefined;
   const resumed = checkpointer?.load();
+
+  // Received entries are kept until applied (and RETAIN_EVENTS more for followers of this one).
+  let keepFrom = () => resumed?.nextOffset ?? 0;
+  const log = await openLog({ retain: retainEvents, keepFrom: () => keepFrom() });
+  if (!resumed && log.head > 0) await log.reset({ logId: newLogId(), start: 0 }); // a log with no state to go with it: start over
+
+  const replica = createReplica<OrderEvent>({
+    log,
+    applyLagMs,
+    apply: (entry) => applyEvent(orders, entry),
+    onApplied: (entry, now) => {
+      logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
+    },
+  });
+  keepFrom = () => replica.appliedNext;
+  const receiver = createReceiver({ client, replica, clock, followerId, pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+
   if (resumed) {
-    replaceOrders(orders, resumed.state);
-    replica.reset({ logId: resumed.logId, nextOffset: resumed.nextOffset });
-    logLine(`resumed from checkpoint ${checkpointFile}: log ${resumed.logId}, offset ${resumed.nextOffset}, ${orders.size} orders`);
+    replaceOrders(orders, resumed.state)();
+    const position = { logId: resumed.logId, nextOffset: resumed.nextOffset };
+    const logHolds = log.logId === resumed.logId && log.start <= resumed.nextOffset && resumed.nextOffset <= log.head;
+    if (logHolds) replica.resume(position, clock.now());
+    else await replica.reset(position);
+    const kept = replica.pending > 0 ? `, ${replica.pending} received events to apply` : "";
+    logLine(`resumed from checkpoint ${checkpointFile}: log ${resumed.logId}, offset ${resumed.nextOffset}, ${orders.size} orders${kept}`);
   }
 
   const position = () => ({
@@ -132,12 +176,15 @@ export function createFollower({
 
   const status = (): FollowerStatus => {
     const head = receiver.head;
-    const behind = head === undefined ? null : Math.max(0, head - (replica.appliedOffset + 1));
+    const behind = head === undefined ? null : Math.max(0, head - replica.appliedNext);
     const oldest = replica.oldestPending;
     return {
       ok: true,
       follower: true,
+      followerId,
       leaderUrl: client.leaderUrl,
+      writesTo: receiver.leaderUrl ?? null,
+      upstreamChain: [...receiver.upstreamChain],
       leaderReachable: receiver.leaderReachable ?? null,
       lastContactAt: receiver.lastContactAt ?? null,
       ...position(),
@@ -145,7 +192,9 @@ export function createFollower({
       logId: replica.logId ?? null,
       resyncs: receiver.resyncs,
       fetches: receiver.fetches,
+      acks: receiver.acks,
       lag: { events: behind, ms: behind === 0 ? 0 : oldest ? Math.max(0, clock.now() - oldest.at) : null },
+      stalenessMs: receiver.freshness.appliedStalenessMs(clock.now()),
       applyLagMs,
       pollIntervalMs,
       longPollMs,
@@ -154,16 +203,35 @@ export function createFollower({
     };
   };
 
+  const served = serveLog({
+    log,
+    clock,
+    followerTimeoutMs,
+    node: {
+      id: followerId,
+      role: () => "follower",
+      chain: () => [...receiver.upstreamChain, followerId],
+      notReady: () => (replica.logId === undefined ? `follower ${followerId} has not reached its upstream at ${client.leaderUrl} yet: it has no log to serve` : undefined),
+      stalenessMs: () => receiver.freshness.receivedStalenessMs(clock.now()),
+      leaderUrl: () => receiver.leaderUrl,
+      describe: () => ({ upstream: { url: client.leaderUrl, chain: [...receiver.upstreamChain], reachable: receiver.leaderReachable ?? null, lastContactAt: receiver.lastContactAt ?? null } }),
+    },
+    snapshot: () => ({ offset: replica.appliedNext, state: [...orders.values()] }),
+  });
+
   const app = express();
   app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(served.router);
   app.use(
     followerRoutes({
       orders,
       clock,
-      leaderUrl: client.leaderUrl,
+      leaderUrl: () => receiver.leaderUrl,
       applyLagMs,
       position,
       waitForApplied: (offset, timeout) => replica.waitForApplied(offset, timeout),
+      stalenessMs: () => receiver.freshness.appliedStalenessMs(clock.now()),
       status,
     }),
   );
@@ -198,22 +266,32 @@ export function createFollower({
     }
   }
 
-  /** One fetch; a resync it did is checkpointed at once. */
+  /**
+   * One fetch, then whatever is already due is applied at once (with no lag, before the next
+   * fetch goes, which then reports it); a resync it did is checkpointed at once.
+   */
   async function pollOnce(signal?: AbortSignal) {
     const resyncs = receiver.resyncs;
     const waitMs = await receiver.pollOnce(signal);
+    applyDue();
     checkpointer?.maybeSave(receiver.resyncs !== resyncs);
     return waitMs;
   }
 
   function applyDue() {
     const applied = replica.applyDue(clock.now());
-    if (applied > 0) checkpointer?.maybeSave();
+    receiver.freshness.noteApplied(replica.appliedNext);
+    if (applied > 0) {
+      receiver.reportApplied();
+      checkpointer?.maybeSave();
+    }
     return applied;
   }
 
   return {
     app,
+    id: followerId,
+    log,
     pollOnce,
     applyDue,
     status,
@@ -232,19 +310,6 @@ export function createFollower({
       }
       checkpointer?.maybeSave(true); // a clean stop loses nothing: resume exactly here
     },
+    close: () => log.close(),
   };
-}
-
-/**
- * Replaces the whole state with a snapshot's (or a checkpoint's) orders; returns a summary for
- * the log. Every order is checked first, so a bad snapshot changes nothing.
- */
-function replaceOrders(orders: Orders, state: Order[]): string {
-  const statuses = new Set(Object.values(transitions).map((t) => t.to));
-  const isOrder = (o: Order | null) =>
-    typeof o === "object" && o !== null && checkOrderId(o.id).ok && statuses.has(o.status) && Number.isFinite(o.updatedAt);
-  if (!Array.isArray(state) || !state.every(isOrder)) throw new Error("the snapshot's state is not a list of orders");
-  orders.clear();
-  for (const order of state) orders.set(order.id, order);
-  return `${orders.size} orders`;
 }

@@ -1,5 +1,5 @@
 import { Agent, request } from "undici";
-import type { EventsReply, SnapshotReply } from "./protocol.ts";
+import type { AckRequest, EventsReply, SnapshotReply } from "./protocol.ts";
 
 /** The leader could not be reached at all: refused, reset, timed out, unresolvable. */
 export class LeaderUnreachableError extends Error {
@@ -28,19 +28,33 @@ export class LeaderReplyError extends Error {
   }
 }
 
-/** How a follower reads the leader's log. */
+/** What a fetch says besides where to read from. */
+export interface FetchOptions {
+  /** The log the follower follows; omit it to take whatever log the upstream has. */
+  logId?: string | undefined;
+  limit?: number | undefined;
+  /** Long-polling: how long the upstream may hold the fetch until there is a new event. */
+  waitMs?: number | undefined;
+  /** The follower's name, so the upstream can track it (its progress report). */
+  follower?: string | undefined;
+  /** Every offset below this one is applied (its progress report). */
+  applied?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** How a follower reads its upstream's log (the leader's, or another follower's). */
 export interface LogClient<E, S = unknown> {
+  /** The upstream's base URL (LEADER_URL). */
   readonly leaderUrl: string;
   /**
-   * Fetches events from offset `from` (inclusive) of the log `logId` (omit it to take whatever
-   * log the leader has). Rejects with one of the two errors above (or the abort, if `signal` aborts).
+   * Fetches events from offset `from` (inclusive). Rejects with one of the two errors above (or
+   * the abort, if `signal` aborts).
    */
-  fetchEvents(
-    from: number,
-    options?: { logId?: string | undefined; limit?: number | undefined; waitMs?: number | undefined; signal?: AbortSignal | undefined },
-  ): Promise<EventsReply<E>>;
-  /** Fetches the leader's snapshot. Rejects with one of the two errors above. */
-  fetchSnapshot(options?: { signal?: AbortSignal }): Promise<SnapshotReply<S>>;
+  fetchEvents(from: number, options?: FetchOptions): Promise<EventsReply<E>>;
+  /** Fetches the upstream's snapshot. Rejects with one of the two errors above. */
+  fetchSnapshot(options?: { follower?: string | undefined; signal?: AbortSignal | undefined }): Promise<SnapshotReply<S>>;
+  /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above. */
+  sendAck(ack: AckRequest): Promise<void>;
   /** Closes the kept-alive connections. */
   close(): Promise<void>;
 }
@@ -54,12 +68,16 @@ export interface LogClient<E, S = unknown> {
 export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: string }): LogClient<E, S> {
   const agent = new Agent({ keepAliveTimeout: 30_000, autoSelectFamily: true, headersTimeout: 60_000, bodyTimeout: 60_000 });
 
-  /** GETs a JSON reply; any answer but 200 becomes a LeaderReplyError with the leader's code. */
-  const getJson = async (url: URL, signal: AbortSignal | undefined): Promise<unknown> => {
+  /** Sends a request and parses its JSON reply; any answer but 200 becomes a LeaderReplyError with the upstream's code. */
+  const getJson = async (url: URL, signal: AbortSignal | undefined, json?: unknown): Promise<unknown> => {
     let status: number;
     let body: unknown;
     try {
-      const reply = await request(url, { dispatcher: agent, signal });
+      const reply = await request(url, {
+        dispatcher: agent,
+        signal,
+        ...(json === undefined ? {} : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(json) }),
+      });
       status = reply.statusCode;
       const text = await reply.body.text();
       try {
@@ -83,24 +101,31 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, waitMs, signal } = {}) {
+    async fetchEvents(from, { logId, limit, waitMs, follower, applied, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
       if (logId !== undefined) url.searchParams.set("logId", logId);
       if (limit !== undefined) url.searchParams.set("limit", String(limit));
       if (waitMs) url.searchParams.set("waitMs", String(waitMs));
+      if (follower !== undefined) url.searchParams.set("follower", follower);
+      if (applied !== undefined) url.searchParams.set("applied", String(applied));
       const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);
       }
       return body as EventsReply<E>;
     },
-    async fetchSnapshot({ signal } = {}) {
-      const body = (await getJson(new URL("/snapshot", leaderUrl), signal)) as Partial<SnapshotReply<S>> | null;
+    async fetchSnapshot({ follower, signal } = {}) {
+      const url = new URL("/snapshot", leaderUrl);
+      if (follower !== undefined) url.searchParams.set("follower", follower);
+      const body = (await getJson(url, signal)) as Partial<SnapshotReply<S>> | null;
       if (body?.ok !== true || typeof body.logId !== "string" || !Number.isSafeInteger(body.offset) || body.state === undefined) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /snapshot reply does not follow the protocol", body);
       }
       return body as SnapshotReply<S>;
+    },
+    async sendAck(ack) {
+      await getJson(new URL("/replication/ack", leaderUrl), undefined, ack);
     },
     close: () => agent.close(),
   };

@@ -1,27 +1,63 @@
 import type { LogEntry } from "./log.ts";
 
 /**
- * The wire contract between a leader and its followers: `GET /events?from=N&logId=L&limit=M&waitMs=W`.
+ * The wire contract between a node that serves its log (the leader, or a follower that others
+ * follow: its upstream) and the followers that read it:
+ * `GET /events?from=N&logId=L&limit=M&waitMs=W&follower=ID&applied=A`.
  *
  * `from` is the first offset wanted (inclusive); `nextFrom` is the offset to ask for next;
- * `head` is the leader's next offset, so `head - nextFrom` is how many events the follower has
+ * `head` is the upstream's next offset, so `head - nextFrom` is how many events the follower has
  * yet to fetch. Offsets are consecutive: `events[i].offset === from + i`. `logId` names the
  * history the offsets belong to; a follower sends the one it follows and is refused (409
- * LOG_ID_MISMATCH) if the leader's log is another. With `waitMs`, a follower that is caught up
+ * LOG_ID_MISMATCH) if the upstream's log is another. With `waitMs`, a follower that is caught up
  * (`from === head`) is answered as soon as a new event exists, or with no events after W ms:
  * long-polling, so an event reaches the follower in one round trip instead of up to one poll
  * interval later.
+ *
+ * A fetch is also the follower's progress report (as a Kafka follower's fetch is): `follower`
+ * names it, `from` says it has received every offset below it (on disk, if it keeps a log
+ * there), and `applied` that it has applied every offset below A.
  */
 export interface EventsReply<E> {
   ok: true;
-  leader: true;
+  /** Set by a leader; a follower serving its log sets `follower: true` instead. */
+  leader?: true;
+  follower?: true;
+  /** The id of the node that answered. */
+  nodeId?: string;
+  /** The ids from the top of the chain down to the node that answered: `[leader]` from a leader, `[leader, middle]` from a follower of it. */
+  chain?: string[];
+  /** Where writes go: the leader's URL as the leader gave it (a follower passes on what it was told). */
+  leaderUrl?: string;
   logId: string;
-  /** The first offset the leader still holds. */
+  /** The first offset the upstream still holds. */
   start: number;
   from: number;
   nextFrom: number;
   head: number;
+  /** How long the upstream held this request (long-polling) before answering. */
+  heldMs?: number;
+  /**
+   * How stale `head` may be: every write the leader acknowledged more than this many ms before
+   * the reply was sent is below `head`. 0 from the leader; from a follower, how far behind the
+   * leader its received log may be; null when it cannot tell (it has not heard its own upstream).
+   */
+  stalenessMs?: number | null;
   events: LogEntry<E>[];
+}
+
+/**
+ * `POST /replication/ack` `{follower, logId, received, applied}`: a follower's progress report
+ * between fetches (Valkey's REPLCONF ACK, PostgreSQL's standby status update). A follower sends
+ * it when it applies events while its fetch is held by a long poll, so its upstream learns within
+ * a round trip, not when the poll ends. `received` and `applied` mean what `from` and `applied`
+ * mean on a fetch: every offset below them.
+ */
+export interface AckRequest {
+  follower: string;
+  logId: string;
+  received: number;
+  applied: number;
 }
 
 /**
@@ -49,7 +85,8 @@ export const RESYNC_CODES: ReadonlySet<string> = new Set(["LOG_ID_MISMATCH", "OF
  */
 export interface SnapshotReply<S> {
   ok: true;
-  leader: true;
+  leader?: true;
+  follower?: true;
   logId: string;
   offset: number;
   state: S;
@@ -57,6 +94,13 @@ export interface SnapshotReply<S> {
 
 /** How many events one `/events` reply holds when the follower does not say. */
 export const DEFAULT_EVENTS_LIMIT = 1000;
+/**
+ * Why a node will not serve its log to a follower (HTTP 409 or 503, never retried at full speed):
+ * - REPLICATION_LOOP: the follower asking is this node, or one of the nodes this node follows.
+ * - NOT_READY: this node is a follower that has no log yet (it has not reached its own upstream).
+ */
+export const REFUSAL_CODES = { loop: "REPLICATION_LOOP", notReady: "NOT_READY" } as const;
+
 /** The most one `/events` reply will hold, whatever the follower asks for. */
 export const MAX_EVENTS_LIMIT = 10_000;
 /** The longest a follower may ask `/events` to wait for a new event (`waitMs`). */

@@ -1,35 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryLog } from "./log.ts";
-import { createTailWaiters, type WaitClock } from "./tail-waiters.ts";
-
-/** A manual clock, small enough to keep this package free of the lab's own (it imports nothing of ours). */
-function manualClock() {
-  let now = 0;
-  let sleeps: { at: number; wake(): void }[] = [];
-  const clock: WaitClock & { advance(ms: number): void; readonly sleeping: number } = {
-    now: () => now,
-    sleep(ms, signal) {
-      return new Promise<void>((resolve) => {
-        const sleep = { at: now + ms, wake: () => resolve() };
-        sleeps.push(sleep);
-        signal?.addEventListener("abort", () => {
-          sleeps = sleeps.filter((s) => s !== sleep);
-          resolve();
-        });
-      });
-    },
-    advance(ms) {
-      now += ms;
-      const due = sleeps.filter((s) => s.at <= now);
-      sleeps = sleeps.filter((s) => s.at > now);
-      for (const s of due) s.wake();
-    },
-    get sleeping() {
-      return sleeps.length;
-    },
-  };
-  return clock;
-}
+import { createTailWaiters } from "./tail-waiters.ts";
+import { manualClock } from "./testing.ts";
 
 /** Lets queued promise callbacks run; no time passes on the manual clock. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));

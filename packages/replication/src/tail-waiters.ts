@@ -8,6 +8,8 @@ export interface WaitClock {
 
 interface Waiter {
   offset: number;
+  /** The log's identity when the wait began: a reset (a resync) releases the waiter. */
+  logId: string;
   deadline: number;
   done(): void;
 }
@@ -16,13 +18,13 @@ interface Waiter {
  * Long-polling on the leader's side: followers that are caught up wait here for the next event
  * instead of asking again and again (Kafka's `replica.fetch.wait.max.ms`, a WAL sender waiting
  * for new WAL). A waiter is released as soon as an entry at its offset is readable, when its
- * time is up, or when its request goes away.
+ * time is up, when its request goes away, or when the log is reset to another history.
  *
  * It costs nothing while nobody writes: no busy loop and no timer per waiting request. Appends
  * wake waiters through the log's `subscribe`; timeouts share one timer, armed for the earliest
  * deadline and re-armed as waiters come and go.
  */
-export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "subscribe">, clock: WaitClock) {
+export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "logId" | "head" | "subscribe">, clock: WaitClock) {
   const waiters = new Set<Waiter>();
   let armed: { deadline: number; cancel: AbortController } | undefined;
 
@@ -55,10 +57,10 @@ export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "s
   let releasing = false;
   const releaseReadable = () => {
     releasing = false;
-    const head = log.head;
+    const { head, logId } = log;
     let changed = false;
     for (const w of [...waiters]) {
-      if (w.offset < head) {
+      if (w.offset < head || w.logId !== logId) {
         release(w);
         changed = true;
       }
@@ -85,6 +87,7 @@ export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "head" | "s
       return new Promise<void>((resolve) => {
         const waiter: Waiter = {
           offset,
+          logId: log.logId,
           deadline: clock.now() + ms,
           done: () => {
             signal?.removeEventListener("abort", onAbort);

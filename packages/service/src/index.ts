@@ -1,3 +1,4 @@
+export { readJsonObject } from "./body.ts";
 export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { ConfigError, parseWholeNumber, readHost, readPort, readUrl, readWholeNumber } from "./config.ts";

@@ -1,27 +1,29 @@
 import { getEventListeners } from "node:events";
-import type { OrderEvent } from "@lab/orders";
-import type { LogEntry } from "@lab/replication";
-import { createManualClock } from "@lab/service";
 import { describe, expect, it } from "vitest";
+import { createMemoryLog, type LogEntry } from "./log.ts";
 import { createReplica } from "./replica.ts";
-import { entry, flushPromises } from "./test-support.ts";
+import { flushPromises, manualClock } from "./testing.ts";
 
-/** Entries `from`, `from + 1`, ... `to - 1`, each creating its own order. */
-function entries(from: number, to: number): LogEntry<OrderEvent>[] {
-  return Array.from({ length: to - from }, (_, i) => entry(from + i, "OrderCreated", `o-${from + i}`, 1000 + from + i));
+type Ev = { n: number };
+
+/** Entries `from`, `from + 1`, ... `to - 1`. */
+function entries(from: number, to: number): LogEntry<Ev>[] {
+  return Array.from({ length: to - from }, (_, i) => ({ offset: from + i, n: (from + i) * 7 }));
 }
 
 /** A replica that records the offsets it applies; `failAt` makes `apply` throw on that offset. */
 function replicaWith(applyLagMs: number, failAt?: number) {
   const applied: number[] = [];
-  const replica = createReplica<OrderEvent>({
+  const log = createMemoryLog<Ev>();
+  const replica = createReplica<Ev>({
+    log,
     applyLagMs,
     apply: (e) => {
       if (e.offset === failAt) throw new Error(`cannot apply offset ${e.offset}`);
       applied.push(e.offset);
     },
   });
-  return { replica, applied };
+  return { replica, applied, log };
 }
 
 /** Whether `p` has settled once every queued callback has run. */
@@ -163,7 +165,7 @@ describe("createReplica -> waiting", () => {
   });
 
   it("waitForApplied resolves false when the timeout settles first", async () => {
-    const clock = createManualClock();
+    const clock = manualClock();
     const { replica } = replicaWith(1000);
     replica.receive(entries(0, 1), 0);
     const waiting = replica.waitForApplied(0, clock.sleep(500));

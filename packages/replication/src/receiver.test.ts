@@ -1,36 +1,38 @@
-import type { OrderEvent } from "@lab/orders";
-import { LeaderReplyError, LeaderUnreachableError } from "@lab/replication";
-import { createManualClock, type ManualClock } from "@lab/service";
 import { beforeEach, describe, expect, it } from "vitest";
+import { LeaderReplyError, LeaderUnreachableError } from "./log-client.ts";
+import { createMemoryLog, type LogEntry } from "./log.ts";
 import { createReceiver, MAX_BACKOFF_MS } from "./receiver.ts";
 import { createReplica, type Replica } from "./replica.ts";
-import { entry, fakeClient, LEADER_URL, reply, type FakeClient, type Step } from "./test-support.ts";
+import { fakeClient, LEADER_URL, LOG_ID, manualClock, reply, snapshotReply, type FakeClient, type Step } from "./testing.ts";
 
+type Ev = { n: number };
 const POLL_MS = 100;
-const e0 = entry(0, "OrderCreated", "o-1", 1000);
-const e1 = entry(1, "OrderCreated", "o-2", 1010);
-const e2 = entry(2, "OrderConfirmed", "o-1", 1020);
-const e3 = entry(3, "OrderConfirmed", "o-2", 1030);
+const at = (offset: number): LogEntry<Ev> => ({ offset, n: offset * 7 });
+const [e0, e1, e2, e3] = [at(0), at(1), at(2), at(3)];
 const unreachable = () => new LeaderUnreachableError(LEADER_URL, "ECONNREFUSED");
 const refused = () => new LeaderReplyError(500, "INTERNAL", "internal error (see the server's log)");
 
-let clock: ManualClock;
-let client: FakeClient;
-let replica: Replica<OrderEvent>;
+let clock: ReturnType<typeof manualClock>;
+let client: FakeClient<Ev>;
+let replica: Replica<Ev>;
 let applied: number[];
 let lines: string[];
 
 beforeEach(() => {
-  clock = createManualClock(0);
+  clock = manualClock(0);
   applied = [];
   lines = [];
-  replica = createReplica<OrderEvent>({ applyLagMs: 0, apply: (e) => void applied.push(e.offset) });
+  replica = replicaWithLag(0);
 });
 
+function replicaWithLag(applyLagMs: number) {
+  return createReplica<Ev>({ log: createMemoryLog<Ev>(), applyLagMs, apply: (e) => void applied.push(e.offset) });
+}
+
 /** A receiver over a fake client that answers with `steps`, one per fetch. */
-function receiverWith(steps: Step[], options: { maxPending?: number } = {}) {
+function receiverWith(steps: Step<Ev>[], options: { maxPending?: number; longPollMs?: number; batchWaitMs?: number } = {}) {
   client = fakeClient(steps);
-  return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), batchLimit: 50, restore: () => "restored", ...options });
+  return createReceiver({ client, replica, clock, followerId: "f-1", pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), batchLimit: 50, restore: () => () => "restored", ...options });
 }
 
 /** Polls `count` times, advancing the clock by each returned wait as the follower's loop would sleep; returns the waits. */
@@ -50,8 +52,8 @@ describe("createReceiver -> leader answering", () => {
     await receiver.pollOnce();
     await receiver.pollOnce();
     expect(client.calls, "fetches").toEqual([
-      { from: 0, limit: 50 },
-      { from: 2, limit: 50 },
+      { from: 0, limit: 50, waitMs: 0, follower: "f-1", applied: 0, logId: undefined },
+      { from: 2, limit: 50, waitMs: 0, follower: "f-1", applied: 0, logId: LOG_ID },
     ]);
     expect(replica.nextFrom).toBe(3);
     expect(replica.pending, "queued, not yet applied").toBe(3);
@@ -152,7 +154,7 @@ describe("createReceiver -> leader unreachable", () => {
 
 describe("createReceiver -> backpressure", () => {
   it("does not fetch while maxPending events wait to be applied", async () => {
-    replica = createReplica<OrderEvent>({ applyLagMs: 1000, apply: (e) => void applied.push(e.offset) });
+    replica = replicaWithLag(1000);
     const receiver = receiverWith([reply(0, [e0, e1, e2], 4), reply(3, [e3], 4)], { maxPending: 3 });
     expect(await receiver.pollOnce()).toBe(0);
     expect(await receiver.pollOnce(), "wait while the queue is full").toBe(POLL_MS);
@@ -167,10 +169,7 @@ describe("createReceiver -> backpressure", () => {
 
 describe("createReceiver -> long-polling", () => {
   const BATCH_WAIT_MS = 20;
-  function longPolling(steps: Step[]) {
-    client = fakeClient(steps);
-    return createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 5000, batchWaitMs: BATCH_WAIT_MS, logLine: (l) => lines.push(l), restore: () => "restored" });
-  }
+  const longPolling = (steps: Step<Ev>[]) => receiverWith(steps, { longPollMs: 5000, batchWaitMs: BATCH_WAIT_MS });
 
   it("asks the leader to wait, and fetches again at once after events", async () => {
     const receiver = longPolling([reply(0, [e0], 1)]);
@@ -204,8 +203,7 @@ describe("createReceiver -> long-polling", () => {
 
 describe("createReceiver -> polling", () => {
   it("ignores batchWaitMs: a caught-up follower waits the poll interval, as in the chapter", async () => {
-    client = fakeClient([reply(0, [e0, e1], 2)]);
-    const receiver = createReceiver({ client, replica, clock, pollIntervalMs: POLL_MS, longPollMs: 0, batchWaitMs: 20, logLine: (l) => lines.push(l), restore: () => "restored" });
+    const receiver = receiverWith([reply(0, [e0, e1], 2)], { longPollMs: 0, batchWaitMs: 20 });
     expect(await receiver.pollOnce()).toBe(POLL_MS);
   });
 });

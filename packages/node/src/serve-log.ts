@@ -1,0 +1,214 @@
+import {
+  checkNodeId,
+  createDownstream,
+  createTailWaiters,
+  DEFAULT_EVENTS_LIMIT,
+  MAX_EVENTS_LIMIT,
+  MAX_EVENTS_WAIT_MS,
+  REFUSAL_CODES,
+  type EventsReply,
+  type ReplicationLog,
+} from "@lab/replication";
+import { httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/service";
+import express, { Router } from "express";
+
+const LOG_ID = /^[0-9a-f]{1,64}$/;
+
+/** How long a follower may go unheard (with no fetch held) before the node it reads from calls it disconnected. */
+export const DEFAULT_FOLLOWER_TIMEOUT_MS = 3000;
+
+/** What the routes need to know of the node that serves its log. */
+export interface ServingNode {
+  /** Its name (FOLLOWER_ID for a follower), as followers and `/replication` show it. */
+  readonly id: string;
+  /** Its role now; replies carry it as a flag, `leader: true` or `follower: true`, as in the chapter. */
+  role(): "leader" | "follower";
+  /** The ids from the top of the chain down to this node, this node last: `[leader]` on the leader. */
+  chain(): string[];
+  /** Why it cannot serve its log yet (a follower that has not reached its own upstream), or undefined. */
+  notReady(): string | undefined;
+  /** How stale its head may be: 0 on the leader; on a follower, how far its received log may trail the leader (null: it cannot tell). */
+  stalenessMs(): number | null;
+  /** Where writes go, as far as it knows: the leader's URL, so that followers down a chain can say. */
+  leaderUrl(): string | undefined;
+  /** What `GET /replication` says of the node itself besides its followers (a follower's upstream). */
+  describe?(): Record<string, unknown>;
+}
+
+export interface ServeLogOptions<S> {
+  log: ReplicationLog<unknown>;
+  node: ServingNode;
+  clock: Clock;
+  /** Its state as it stands, and the offset it covers (every event before it, none after), copied in one synchronous step. */
+  snapshot(): { offset: number; state: S };
+  /** A follower not heard from for this long, with no fetch held, is disconnected (FOLLOWER_TIMEOUT_MS). */
+  followerTimeoutMs: number;
+}
+
+/**
+ * Serves a node's log to the followers that read it: the same routes on the leader and on a
+ * follower that others follow (cascading replication), so a follower of a follower cannot tell
+ * the difference except by the `follower: true` flag and the chain of ids in each reply.
+ *
+ * - `GET /events`: the log from an offset, long-polling included; each fetch is also the
+ *   follower's progress report.
+ * - `GET /snapshot`: the node's state and the offset it covers, for a follower that cannot
+ *   continue from the log.
+ * - `GET /replication`: the node's view of its followers (see downstream.ts).
+ * - `POST /replication/ack`: a follower's progress between fetches.
+ *
+ * A node refuses to serve a follower that would make a loop (itself, or a node it follows
+ * through), with 409 REPLICATION_LOOP, and answers 503 NOT_READY while it has no log to serve.
+ */
+export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: ServeLogOptions<S>) {
+  const tail = createTailWaiters(log, clock);
+  const downstream = createDownstream({ log, clock, timeoutMs: followerTimeoutMs });
+  const router = Router();
+
+  /** The fields every reply of these routes carries: who answered, and from where in the chain. */
+  const who = () => ({ [node.role()]: true, nodeId: node.id, chain: node.chain(), leaderUrl: node.leaderUrl() });
+
+  /** The follower a request names (`?follower=` or the body's), checked; refuses one that would make a loop. */
+  const readFollower = (value: unknown, where: string): string | undefined => {
+    if (value === undefined) return undefined;
+    const check = checkNodeId(value);
+    if (!check.ok) throw httpError(400, "INVALID_PARAMETER", `${where}: ${check.message}`, { parameter: "follower" });
+    const id = check.id;
+    if (id === node.id) {
+      throw httpError(409, REFUSAL_CODES.loop, `${id} cannot follow itself: its LEADER_URL points at its own address, or two nodes share the id ${id}`, who());
+    }
+    if (node.chain().includes(id)) {
+      throw httpError(409, REFUSAL_CODES.loop, `${id} is upstream of ${node.id} (${node.chain().join(" -> ")}): following ${node.id} would make a loop`, who());
+    }
+    return id;
+  };
+
+  const refuseUntilReady = () => {
+    const reason = node.notReady();
+    if (reason) throw httpError(503, REFUSAL_CODES.notReady, reason, who());
+  };
+
+  const logIdMismatch = (logId: string) =>
+    httpError(409, "LOG_ID_MISMATCH", `this ${node.role()}'s log is ${log.logId}, not ${logId}: its offsets belong to another history; resync from /snapshot`, {
+      ...who(),
+      logId: log.logId,
+      start: log.start,
+      head: log.head,
+    });
+
+  router.get("/events", async (req, res) => {
+    const from = readQueryNumber(req.query, "from", { fallback: 0 });
+    const limit = readQueryNumber(req.query, "limit", { fallback: DEFAULT_EVENTS_LIMIT, min: 1, max: MAX_EVENTS_LIMIT });
+    const waitMs = readQueryNumber(req.query, "waitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
+    const applied = readQueryNumber(req.query, "applied", { max: from });
+    const logId = readLogId(req.query.logId);
+    const follower = readFollower(req.query.follower, "follower");
+    refuseUntilReady();
+    if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId);
+
+    // The fetch reports where the follower is, if it is somewhere in this log.
+    const inLog = from >= log.start && from <= log.head;
+    const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null);
+    let caughtUp = false;
+    try {
+      const arrivedAt = clock.now();
+      if (from === log.head && waitMs > 0) {
+        const gone = new AbortController();
+        const onClose = () => gone.abort(); // the follower hung up, or the server is closing
+        res.once("close", onClose);
+        fetch?.holding();
+        await tail.wait(from, waitMs, gone.signal);
+        res.off("close", onClose);
+        if (gone.signal.aborted) return;
+        if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId); // reset while it waited
+      }
+      const read = log.readFrom(from, limit);
+      if (!read.ok) {
+        const holds = read.head > read.start ? `offsets ${read.start} to ${read.head - 1}` : `no events (head ${read.head})`;
+        const advice = from < read.start ? "; resync from /snapshot" : "";
+        throw httpError(409, "OFFSET_OUT_OF_RANGE", `offset ${from} is not in log ${log.logId}, which holds ${holds}${advice}`, {
+          ...who(),
+          logId: log.logId,
+          start: log.start,
+          head: log.head,
+        });
+      }
+      const head = log.head;
+      caughtUp = read.nextFrom >= head;
+      const reply: EventsReply<unknown> = {
+        ok: true,
+        ...who(),
+        logId: log.logId,
+        start: log.start,
+        from,
+        nextFrom: read.nextFrom,
+        head,
+        heldMs: clock.now() - arrivedAt,
+        stalenessMs: node.stalenessMs(),
+        events: read.entries,
+      };
+      res.json(reply);
+    } finally {
+      fetch?.done(caughtUp);
+    }
+  });
+
+  router.get("/snapshot", async (req, res) => {
+    const follower = readFollower(req.query.follower, "follower");
+    refuseUntilReady();
+    const { offset, state } = snapshot();
+    const body = JSON.stringify({ ok: true, ...who(), logId: log.logId, offset, state });
+    if (follower !== undefined) downstream.snapshotFetched(follower);
+    // The state may hold events not yet on disk: a follower must never receive what could be lost.
+    if (offset > 0) await log.whenDurable(offset - 1);
+    res.type("json").send(body);
+  });
+
+  router.get("/replication", (_req, res) => {
+    res.json({ ok: true, ...who(), role: node.role(), logId: log.logId, start: log.start, head: log.head, ...node.describe?.(), followers: downstream.list() });
+  });
+
+  router.post("/replication/ack", express.json({ limit: 1024 }), (req, res) => {
+    const body = readJsonObject(req, '{"follower":"follower-3001","logId":"9a41c0de5b7f2e13","received":12,"applied":10}');
+    const follower = readFollower(body.follower ?? "", "follower");
+    const logId = readLogId(body.logId);
+    if (logId === undefined) throw httpError(400, "INVALID_BODY", "logId is required: the log the positions belong to");
+    const received = readPosition(body, "received");
+    const applied = readPosition(body, "applied");
+    if (applied > received) throw httpError(400, "INVALID_BODY", `applied (${applied}) cannot be past received (${received})`);
+    refuseUntilReady();
+    if (logId !== log.logId) throw logIdMismatch(logId);
+    if (received > log.head) {
+      throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`, { ...who(), logId: log.logId, start: log.start, head: log.head });
+    }
+    downstream.ackArrived(follower!, { logId, received, applied });
+    res.json({ ok: true, ...who() });
+  });
+
+  return {
+    router,
+    downstream,
+    /** How many fetches are held here now (long-polling followers that have everything). */
+    get waiting() {
+      return tail.waiting;
+    },
+  };
+}
+
+function readLogId(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !LOG_ID.test(value)) {
+    throw httpError(400, "INVALID_PARAMETER", `logId must be the hex identity of a log, got ${JSON.stringify(value)}`, { parameter: "logId" });
+  }
+  return value;
+}
+
+function readPosition(body: Record<string, unknown>, name: string): number {
+  const value = body[name];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw httpError(400, "INVALID_BODY", `${name} must be a whole number of at least 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export type LogServer = ReturnType<typeof serveLog>;

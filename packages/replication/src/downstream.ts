@@ -1,0 +1,209 @@
+import type { WaitClock } from "./tail-waiters.ts";
+import type { ReplicationLog } from "./log.ts";
+
+/**
+ * How a node sees one of its followers, as PostgreSQL's `pg_stat_replication` shows a standby:
+ * - `streaming`: it has been caught up (had everything this node had) within the timeout;
+ * - `catching up`: it is fetching, but has not had everything within the timeout;
+ * - `resyncing`: it fetched the snapshot and has not fetched events since;
+ * - `disconnected`: no fetch of its is held here and it has not been heard from within the timeout.
+ */
+export type FollowerState = "streaming" | "catching up" | "resyncing" | "disconnected";
+
+/** One row of `GET /replication`. */
+export interface FollowerView {
+  id: string;
+  state: FollowerState;
+  /** The last offset it has received (on disk, if it keeps its log there); null if none or not known. */
+  receivedOffset: number | null;
+  /** The last offset it has applied; null if none or not known. */
+  appliedOffset: number | null;
+  /**
+   * How far its applied state is behind this node: in events (head - 1 - appliedOffset), and in
+   * ms, how long ago the first event it has not applied became readable here (0 when it has
+   * applied everything). null when its position is not known.
+   */
+  lag: { events: number | null; ms: number | null };
+  /** When its last request (a fetch, an ack, a snapshot) arrived, by this node's clock. */
+  lastHeardAt: number;
+  lastHeardMsAgo: number;
+  /** A fetch of its is held here right now: it has everything and waits for the next event. */
+  waiting: boolean;
+  /** Fetches it has made. */
+  fetches: number;
+}
+
+interface Tracked {
+  id: string;
+  /** The log its positions belong to; positions of another log mean nothing here. */
+  logId: string | undefined;
+  received: number | undefined;
+  applied: number | undefined;
+  lastHeardAt: number;
+  caughtUpAt: number | undefined;
+  inFlight: number;
+  waiting: number;
+  resyncing: boolean;
+  fetches: number;
+}
+
+/** A progress report: every offset below `received` is received, every one below `applied` applied. */
+export interface Progress {
+  logId: string;
+  received: number;
+  applied: number;
+}
+
+/** Samples kept of when the head moved, to tell how long ago an offset became readable. */
+const MAX_SAMPLES = 50_000;
+
+/**
+ * What a node knows of the followers that read its log: where each one is (received and
+ * applied), when it was last heard from, and whether it is streaming, catching up, resyncing or
+ * gone. Followers report on every fetch and in acks; nothing here sends a request or runs a
+ * timer: states are worked out from those reports when someone asks.
+ *
+ * Lag in ms is measured on this node's clock only, as PostgreSQL's lag tracker does: the node
+ * notes when its head moved, so it can tell how long ago the first offset a follower has not
+ * applied became readable here.
+ */
+export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: { log: Pick<ReplicationLog<unknown>, "logId" | "head" | "subscribe">; clock: Pick<WaitClock, "now">; timeoutMs: number; maxFollowers?: number }) {
+  const followers = new Map<string, Tracked>();
+  let samples: { head: number; at: number }[] = [];
+  let samplesOf = log.logId;
+
+  log.subscribe((head) => {
+    if (samplesOf !== log.logId) {
+      samples = [];
+      samplesOf = log.logId;
+    }
+    samples.push({ head, at: clock.now() });
+    if (samples.length > MAX_SAMPLES) samples = samples.slice(samples.length - MAX_SAMPLES / 2);
+  });
+
+  /** When `offset` became readable here; the oldest sample's time if it is older than every sample. */
+  const readableSince = (offset: number): number | undefined => {
+    let lo = 0;
+    let hi = samples.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (samples[mid]!.head > offset) hi = mid;
+      else lo = mid + 1;
+    }
+    return (samples[lo] ?? samples[0])?.at;
+  };
+
+  /** Forgets samples no follower needs any more: every follower has applied what they cover. */
+  const trimSamples = () => {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const f of followers.values()) {
+      if (f.logId !== log.logId || f.applied === undefined) return;
+      lowest = Math.min(lowest, f.applied);
+    }
+    let drop = 0;
+    while (drop < samples.length - 1 && samples[drop]!.head <= lowest) drop++;
+    if (drop > 1024 && drop * 2 > samples.length) samples = samples.slice(drop);
+  };
+
+  const track = (id: string): Tracked => {
+    let f = followers.get(id);
+    if (!f) {
+      if (followers.size >= maxFollowers) forgetOldest();
+      f = { id, logId: undefined, received: undefined, applied: undefined, lastHeardAt: clock.now(), caughtUpAt: undefined, inFlight: 0, waiting: 0, resyncing: false, fetches: 0 };
+      followers.set(id, f);
+    }
+    f.lastHeardAt = clock.now();
+    return f;
+  };
+
+  /** Makes room by forgetting the follower heard from longest ago with nothing in flight. */
+  const forgetOldest = () => {
+    let oldest: Tracked | undefined;
+    for (const f of followers.values()) if (f.inFlight === 0 && (!oldest || f.lastHeardAt < oldest.lastHeardAt)) oldest = f;
+    if (oldest) followers.delete(oldest.id);
+  };
+
+  const record = (f: Tracked, { logId, received, applied }: Progress) => {
+    // Reports can cross on the wire (an ack and a fetch): positions only move forward.
+    const sameLog = f.logId === logId;
+    f.logId = logId;
+    f.received = sameLog && f.received !== undefined ? Math.max(f.received, received) : received;
+    f.applied = sameLog && f.applied !== undefined ? Math.max(f.applied, applied) : applied;
+    if (f.received >= log.head) f.caughtUpAt = clock.now();
+    trimSamples();
+  };
+
+  const stateOf = (f: Tracked, now: number): FollowerState => {
+    if (f.resyncing) return "resyncing";
+    if (f.inFlight === 0 && now - f.lastHeardAt > timeoutMs) return "disconnected";
+    if (f.waiting > 0 || (f.caughtUpAt !== undefined && now - f.caughtUpAt <= timeoutMs)) return "streaming";
+    return "catching up";
+  };
+
+  return {
+    /**
+     * A fetch from follower `id` has arrived with its progress (null: it does not follow this
+     * log yet, or follows another). Returns what to call when the fetch is answered (with whether
+     * the reply brought it everything) or abandoned.
+     */
+    fetchArrived(id: string, progress: Progress | null): { holding(): void; done(caughtUp: boolean): void } {
+      const f = track(id);
+      f.fetches++;
+      f.inFlight++;
+      f.resyncing = false;
+      if (progress) record(f, progress);
+      let held = false;
+      return {
+        holding() {
+          held = true;
+          f.waiting++;
+        },
+        done(caughtUp) {
+          f.inFlight--;
+          if (held) f.waiting--;
+          if (caughtUp) f.caughtUpAt = clock.now();
+        },
+      };
+    },
+    /** An ack from follower `id`: progress made while its fetch is held. */
+    ackArrived(id: string, progress: Progress) {
+      record(track(id), progress);
+    },
+    /** Follower `id` fetched the snapshot: it is replacing its state, and its positions are about to change. */
+    snapshotFetched(id: string) {
+      const f = track(id);
+      f.resyncing = true;
+      f.logId = undefined;
+      f.received = f.applied = undefined;
+    },
+    /** Every follower heard from, by id. */
+    list(): FollowerView[] {
+      const now = clock.now();
+      const head = log.head;
+      return [...followers.values()]
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((f) => {
+          const known = f.logId === log.logId;
+          const applied = known ? f.applied : undefined;
+          const received = known ? f.received : undefined;
+          const since = applied === undefined || applied >= head ? undefined : readableSince(applied);
+          return {
+            id: f.id,
+            state: stateOf(f, now),
+            receivedOffset: received === undefined || received === 0 ? null : received - 1,
+            appliedOffset: applied === undefined || applied === 0 ? null : applied - 1,
+            lag: {
+              events: applied === undefined ? null : Math.max(0, head - applied),
+              ms: applied === undefined ? null : applied >= head ? 0 : since === undefined ? null : Math.max(0, now - since),
+            },
+            lastHeardAt: f.lastHeardAt,
+            lastHeardMsAgo: now - f.lastHeardAt,
+            waiting: f.waiting > 0,
+            fetches: f.fetches,
+          };
+        });
+    },
+  };
+}
+
+export type Downstream = ReturnType<typeof createDownstream>;

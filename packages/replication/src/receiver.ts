@@ -1,0 +1,311 @@
+import { createFreshness } from "./freshness.ts";
+import { LeaderReplyError, LeaderUnreachableError, type LogClient } from "./log-client.ts";
+import { DEFAULT_EVENTS_LIMIT, REFUSAL_CODES, RESYNC_CODES, type EventsReply } from "./protocol.ts";
+import type { Replica } from "./replica.ts";
+import type { WaitClock } from "./tail-waiters.ts";
+
+/** The longest pause between two attempts while the upstream is down. */
+export const MAX_BACKOFF_MS = 5000;
+
+export interface ReceiverOptions<E, S> {
+  client: LogClient<E, S>;
+  replica: Replica<E>;
+  clock: Pick<WaitClock, "now">;
+  /** This follower's name: sent with every fetch, and how a replication loop is recognised. */
+  followerId: string;
+  pollIntervalMs: number;
+  logLine: (line: string) => void;
+  /** How many events one fetch asks for. */
+  batchLimit?: number;
+  /** Stop fetching while this many events wait to be applied (backpressure on a slow follower). */
+  maxPending?: number;
+  /**
+   * Checks a snapshot's state and returns what replaces the follower's state with it (and says
+   * in a few words what it loaded, "12 orders"). It must throw if the state is not valid, so that
+   * a bad snapshot changes nothing; the replacing is done in the same step that moves the follower
+   * to the snapshot's offset, so nobody ever sees the new state at the old position.
+   */
+  restore(state: S): () => string;
+  /**
+   * Long-polling: when caught up, ask the upstream to hold each fetch up to this long until a new
+   * event exists (`waitMs`), and fetch again at once. It is also the follower's heartbeat: a
+   * caught-up follower hears from its upstream at least this often. 0: the chapter's plain
+   * polling, a fetch every `pollIntervalMs`.
+   */
+  longPollMs?: number;
+  /**
+   * With long-polling: after a fetch that brought more than one new event (writes are arriving
+   * faster than fetches go round), wait this long before the next fetch, so that it brings the
+   * writes of that time in one batch. A write that finds the follower waiting on the upstream is
+   * not delayed. 0: fetch again at once.
+   */
+  batchWaitMs?: number;
+}
+
+/**
+ * The follower's receiving side: fetches its upstream's log from `nextFrom` and appends what
+ * comes back to the follower's own log. It also remembers what it learned about the upstream
+ * (its head, whether it answers, the chain of nodes above it) for `GET /status`, and what that
+ * proves about how fresh the follower is (see freshness.ts).
+ *
+ * Every fetch names the log it follows and carries the follower's progress (what it has
+ * received and applied), so the upstream always knows where it is. When the follower applies
+ * events while its fetch is held by a long poll, `reportApplied` sends the new position at once
+ * (`POST /replication/ack`), rather than leaving the upstream to learn it when the poll ends.
+ *
+ * When the upstream cannot continue the follower's log from `nextFrom` (another history: the
+ * leader restarted without its log; or an offset retention has discarded), the receiver resyncs
+ * in the same poll: it loads the upstream's snapshot, replaces the state with it, and follows
+ * the log from the snapshot's offset. Like a Valkey replica falling back from a partial to a
+ * full sync, it never guesses and never keeps state its upstream no longer has.
+ *
+ * Under a stream of writes it fetches in batches, like TCP's Nagle algorithm or PostgreSQL's
+ * commit_delay with commit_siblings: a round trip costs the upstream more CPU than a write does,
+ * so a follower that fetched again the moment each reply arrived would take a share of the
+ * machine that grows with the write rate. It waits `batchWaitMs` only after a reply that brought
+ * more than one event; a write that finds the follower waiting on the upstream still reaches it
+ * in one round trip.
+ *
+ * While the upstream is down (or refuses) it backs off (poll interval, doubling, at most
+ * MAX_BACKOFF_MS) and logs the outage once when it starts and once when it ends, never on every
+ * failed poll; the follower keeps serving what it has applied meanwhile.
+ */
+export function createReceiver<E, S>({
+  client,
+  replica,
+  clock,
+  followerId,
+  pollIntervalMs,
+  logLine,
+  batchLimit = DEFAULT_EVENTS_LIMIT,
+  maxPending = 10_000,
+  restore,
+  longPollMs = 0,
+  batchWaitMs = 0,
+}: ReceiverOptions<E, S>) {
+  let head: number | undefined;
+  let reachable: boolean | undefined;
+  let lastContactAt: number | undefined;
+  let failures = 0;
+  let failingSince = 0;
+  let lastProblem = "";
+  let resyncs = 0;
+  let fetches = 0;
+  let acks = 0;
+  let upstreamChain: string[] = [];
+  let upstreamIsLeader = true;
+  let leaderUrlFromUpstream: string | undefined;
+  /** The fetch in flight, if any; `reported` is the highest applied position the upstream has been told. */
+  let inFlight = false;
+  let reported = -1;
+  let acking = false;
+  const freshness = createFreshness();
+
+  /** "leader" or "upstream", for log lines: a cascaded follower's upstream is another follower. */
+  const upstream = () => (upstreamIsLeader ? "leader" : "upstream");
+
+  /** Replaces the state with the upstream's snapshot and follows the log from its offset. */
+  const resync = async (reason: string, signal: AbortSignal | undefined) => {
+    const snapshot = await client.fetchSnapshot({ follower: followerId, signal });
+    const replaceState = restore(snapshot.state);
+    let summary = "";
+    await replica.reset({ logId: snapshot.logId, nextOffset: snapshot.offset }, () => (summary = replaceState()));
+    freshness.reset();
+    resyncs++;
+    logLine(`resync #${resyncs}: ${reason}; loaded the ${upstream()}'s snapshot of log ${snapshot.logId} at offset ${snapshot.offset} (${summary}), following from there`);
+  };
+
+  /**
+   * Counts a failed poll and says so once per kind of problem (`kind`), not once per poll: an
+   * outage that starts with a reset connection and goes on with refused ones is one outage.
+   */
+  const noteFailure = (kind: string, problem: string, upstreamAnswered: boolean) => {
+    if (failures === 0) failingSince = clock.now();
+    failures++;
+    reachable = upstreamAnswered;
+    if (kind !== lastProblem) {
+      lastProblem = kind;
+      logLine(`${problem}; serving what was applied so far, retrying in ${backoffMs()} ms and backing off up to ${MAX_BACKOFF_MS} ms`);
+    }
+  };
+
+  const noteSuccess = (from: number) => {
+    if (failures > 0 && lastContactAt === undefined) {
+      logLine(`reached the ${upstream()} at ${client.leaderUrl}; replicating from offset ${from}`);
+    } else if (failures > 0 && reachable === false) {
+      const seconds = ((clock.now() - failingSince) / 1000).toFixed(1);
+      logLine(`${upstream()} answers again after ${seconds} s (${failures} failed ${failures === 1 ? "poll" : "polls"}); resuming from offset ${from}`);
+    } else if (failures > 0) {
+      logLine(`replicating again from offset ${from} after ${failures} failed ${failures === 1 ? "poll" : "polls"}`);
+    }
+    failures = 0;
+    lastProblem = "";
+    reachable = true;
+    lastContactAt = clock.now();
+  };
+
+  function backoffMs(): number {
+    return Math.min(Math.max(pollIntervalMs, 100) * 2 ** Math.max(0, failures - 1), MAX_BACKOFF_MS);
+  }
+
+  /** Takes note of the chain of nodes above this follower; says whether following it would be a loop. */
+  const learnChain = (chain: unknown): string | undefined => {
+    if (!Array.isArray(chain) || !chain.every((id) => typeof id === "string")) return undefined;
+    upstreamChain = chain.slice(-32);
+    if (!chain.includes(followerId)) return undefined;
+    return `replication loop: ${client.leaderUrl} follows this follower (${[...chain, followerId].join(" -> ")}); point LEADER_URL at the leader or at a follower outside the loop`;
+  };
+
+  /** Handles a reply that came back with events (or none): appends them and notes what it proves. */
+  const accept = async (from: number, sentAt: number, reply: EventsReply<E>, signal: AbortSignal | undefined): Promise<number> => {
+    fetches++;
+    head = reply.head;
+    upstreamIsLeader = reply.follower !== true;
+    leaderUrlFromUpstream = typeof reply.leaderUrl === "string" ? reply.leaderUrl : undefined;
+    const loop = learnChain(reply.chain);
+    if (loop) {
+      noteFailure("loop", loop, true);
+      return backoffMs();
+    }
+    if (replica.logId !== undefined && reply.logId !== replica.logId) {
+      // An upstream that ignored the logId we sent: its offsets are not ours either.
+      await resync(`the ${upstream()} sent log ${reply.logId}, not ${replica.logId}`, signal);
+      noteSuccess(replica.nextFrom);
+      return 0;
+    }
+    if (replica.logId === undefined) await replica.reset({ logId: reply.logId, nextOffset: from });
+    const got = replica.receive(reply.events, clock.now());
+    if (got.gap) {
+      noteFailure("gap", `${upstream()}'s reply skipped from offset ${got.gap.want} to ${got.gap.got}; nothing after the gap is applied`, true);
+      lastContactAt = clock.now();
+      return backoffMs();
+    }
+    await replica.whenDurable();
+    noteSuccess(from);
+    freshness.noteReply({ sentAt, heldMs: reply.heldMs ?? 0, stalenessMs: reply.stalenessMs === undefined ? 0 : reply.stalenessMs, head: reply.head, complete: replica.received >= reply.head });
+    if (got.accepted > 0) {
+      if (replica.nextFrom < reply.head) return 0; // more is ready now: catch up at full speed
+      if (longPollMs === 0) return pollIntervalMs;
+      return got.accepted > 1 ? batchWaitMs : 0;
+    }
+    // Nothing new. A long poll the upstream held to the end can be renewed at once; an empty
+    // answer that came early (an upstream that does not long-poll) must not turn into a busy loop.
+    return longPollMs > 0 && clock.now() - sentAt >= longPollMs ? 0 : pollIntervalMs;
+  };
+
+  /**
+   * Tells the upstream at once that more is applied, if a fetch of ours is held there (a long
+   * poll): otherwise the next fetch, about to go, says it. At most one report is in flight; a
+   * failed one is not retried (the next fetch carries the position anyway).
+   */
+  function reportApplied(): void {
+    const logId = replica.logId;
+    if (!inFlight || acking || logId === undefined || replica.appliedNext <= reported) return;
+    acking = true;
+    const applied = replica.appliedNext;
+    reported = applied;
+    client
+      .sendAck({ follower: followerId, logId, received: replica.received, applied })
+      .then(
+        () => void acks++,
+        () => {},
+      )
+      .finally(() => {
+        acking = false;
+        reportApplied();
+      });
+  }
+
+  return {
+    /** The upstream's head as last seen, if ever seen. */
+    get head() {
+      return head;
+    },
+    /** Whether the last fetch got an answer; undefined before the first fetch. */
+    get leaderReachable() {
+      return reachable;
+    },
+    /** When the upstream last answered a fetch. */
+    get lastContactAt() {
+      return lastContactAt;
+    },
+    /** How many times the follower has replaced its state with a snapshot. */
+    get resyncs() {
+      return resyncs;
+    },
+    /** How many fetches the upstream has answered with events or with nothing new: events received / fetches is the batch size. */
+    get fetches() {
+      return fetches;
+    },
+    /** How many progress reports were sent between fetches. */
+    get acks() {
+      return acks;
+    },
+    /** The ids of the nodes above this follower, its leader first, as its upstream last said. */
+    get upstreamChain(): readonly string[] {
+      return upstreamChain;
+    },
+    /** Whether the upstream is the leader itself (not another follower). */
+    get upstreamIsLeader() {
+      return upstreamIsLeader;
+    },
+    /**
+     * Where writes go: the upstream's URL when the upstream is the leader (as this follower
+     * reaches it); down a chain, the URL the leader gave, passed on by each follower.
+     */
+    get leaderUrl(): string | undefined {
+      return upstreamIsLeader ? client.leaderUrl : leaderUrlFromUpstream;
+    },
+    /** What the follower can prove about its freshness. */
+    freshness,
+    reportApplied,
+
+    /**
+     * Fetches once and appends what arrives. Returns how long to wait before the next fetch: 0
+     * when the upstream has more to send right away (or, long-polling, whenever the upstream has
+     * done the waiting), `batchWaitMs` after a long poll that brought a batch, the poll interval
+     * when caught up, a backoff while failing.
+     */
+    async pollOnce(signal?: AbortSignal): Promise<number> {
+      if (replica.pending >= maxPending) return pollIntervalMs;
+      const from = replica.nextFrom;
+      const sentAt = clock.now();
+      const applied = replica.appliedNext;
+      inFlight = true;
+      reported = Math.max(reported, applied);
+      try {
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, signal });
+        inFlight = false;
+        return await accept(from, sentAt, reply, signal);
+      } catch (err) {
+        inFlight = false;
+        if (signal?.aborted) return 0;
+        if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
+          try {
+            await resync(`${err.code}: ${err.message}`, signal);
+            noteSuccess(replica.nextFrom);
+            return 0; // continue from the snapshot's offset at once
+          } catch (snapshotErr) {
+            if (signal?.aborted) return 0;
+            err = snapshotErr;
+          }
+        }
+        if (err instanceof LeaderUnreachableError) {
+          const problem = lastContactAt === undefined ? `cannot reach the ${upstream()} yet` : `${upstream()} is unreachable`;
+          noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
+        } else if (err instanceof LeaderReplyError) {
+          const body = err.body as { chain?: unknown; follower?: unknown } | undefined;
+          if (body?.follower === true) upstreamIsLeader = false;
+          const loop = err.code === REFUSAL_CODES.loop ? err.message : learnChain(body?.chain);
+          if (loop) noteFailure("loop", err.code === REFUSAL_CODES.loop ? `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})` : loop, true);
+          else noteFailure(`refused ${err.code}`, `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})`, true);
+        } else {
+          noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
+        }
+        return backoffMs();
+      }
+    },
+  };
+}
+
+export type Receiver<E, S = unknown> = ReturnType<typeof createReceiver<E, S>>;
