@@ -1,6 +1,6 @@
 import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "@lab/node";
 import { applyEvent, createOrders, replaceOrders, type Order, type OrderEvent } from "@lab/orders";
-import { createMemoryLog, createReceiver, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
+import { createMemoryLog, createReceiver, type CascadedRow, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { createCheckpointer } from "./checkpointer.ts";
@@ -156,7 +156,7 @@ export async function createFollower({
     },
   });
   keepFrom = () => replica.appliedNext;
-  const receiver = createReceiver({ client, replica, clock, followerId, pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+  const receiver = createReceiver({ client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
 
   if (resumed) {
     replaceOrders(orders, resumed.state)();
@@ -218,6 +218,8 @@ export async function createFollower({
     },
     snapshot: () => ({ offset: replica.appliedNext, state: [...orders.values()] }),
   });
+
+  served.downstream.subscribe(() => receiver.reportProgress()); // pass the followers below this one up the chain at once
 
   const app = express();
   app.disable("x-powered-by");
@@ -282,7 +284,7 @@ export async function createFollower({
     const applied = replica.applyDue(clock.now());
     receiver.freshness.noteApplied(replica.appliedNext);
     if (applied > 0) {
-      receiver.reportApplied();
+      receiver.reportProgress();
       checkpointer?.maybeSave();
     }
     return applied;

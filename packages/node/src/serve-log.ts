@@ -1,4 +1,5 @@
 import {
+  checkCascadedRows,
   checkNodeId,
   createDownstream,
   createTailWaiters,
@@ -6,6 +7,7 @@ import {
   MAX_EVENTS_LIMIT,
   MAX_EVENTS_WAIT_MS,
   REFUSAL_CODES,
+  type CascadedRow,
   type EventsReply,
   type ReplicationLog,
 } from "@lab/replication";
@@ -103,12 +105,14 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const applied = readQueryNumber(req.query, "applied", { max: from });
     const logId = readLogId(req.query.logId);
     const follower = readFollower(req.query.follower, "follower");
+    const cascaded = readCascaded(req.query.downstream);
     refuseUntilReady();
     if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId);
 
     // The fetch reports where the follower is, if it is somewhere in this log.
     const inLog = from >= log.start && from <= log.head;
-    const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null);
+    const progress = inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null;
+    const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, progress, cascaded);
     let caughtUp = false;
     try {
       const arrivedAt = clock.now();
@@ -181,7 +185,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     if (received > log.head) {
       throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`, { ...who(), logId: log.logId, start: log.start, head: log.head });
     }
-    downstream.ackArrived(follower!, { logId, received, applied });
+    downstream.ackArrived(follower!, { logId, received, applied }, body.downstream === undefined ? undefined : readCascaded(JSON.stringify(body.downstream)));
     res.json({ ok: true, ...who() });
   });
 
@@ -201,6 +205,20 @@ function readLogId(value: unknown): string | undefined {
     throw httpError(400, "INVALID_PARAMETER", `logId must be the hex identity of a log, got ${JSON.stringify(value)}`, { parameter: "logId" });
   }
   return value;
+}
+
+/** `?downstream=`: the followers below the one fetching, as it reports them (see downstream.ts). */
+function readCascaded(value: unknown): CascadedRow[] | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = typeof value === "string" ? JSON.parse(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const check = checkCascadedRows(parsed, (id) => checkNodeId(id).ok);
+  if (!check.ok) throw httpError(400, "INVALID_PARAMETER", `downstream ${check.message}`, { parameter: "downstream" });
+  return check.rows;
 }
 
 function readPosition(body: Record<string, unknown>, name: string): number {

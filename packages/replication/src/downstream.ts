@@ -1,5 +1,5 @@
 import type { WaitClock } from "./tail-waiters.ts";
-import type { ReplicationLog } from "./log.ts";
+import { createHeadListeners, type ReplicationLog } from "./log.ts";
 
 /**
  * How a node sees one of its followers, as PostgreSQL's `pg_stat_replication` shows a standby:
@@ -13,6 +13,11 @@ export type FollowerState = "streaming" | "catching up" | "resyncing" | "disconn
 /** One row of `GET /replication`. */
 export interface FollowerView {
   id: string;
+  /**
+   * null for a follower that reads this node's log itself; for one further down a chain
+   * (cascading), the follower it reads from. Those rows are as that follower last reported them.
+   */
+  via: string | null;
   state: FollowerState;
   /** The last offset it has received (on disk, if it keeps its log there); null if none or not known. */
   receivedOffset: number | null;
@@ -33,8 +38,35 @@ export interface FollowerView {
   fetches: number;
 }
 
+/**
+ * A follower's report of the followers below it, one row each: `[id, via, state, received,
+ * applied]` (positions as on the wire: every offset below them). A node passes up its own
+ * followers and what they reported of theirs, so the leader sees the whole tree.
+ */
+export type CascadedRow = [id: string, via: string, state: FollowerState, received: number | null, applied: number | null];
+
+/** The most rows a report may carry (it travels in a query string). */
+export const MAX_CASCADED_ROWS = 50;
+
+const STATES: ReadonlySet<string> = new Set<FollowerState>(["streaming", "catching up", "resyncing", "disconnected"]);
+
+/** Checks a report of cascaded followers (parsed JSON) and returns it, or a sentence saying what is wrong. */
+export function checkCascadedRows(value: unknown, checkId: (id: unknown) => boolean): { ok: true; rows: CascadedRow[] } | { ok: false; message: string } {
+  if (!Array.isArray(value)) return { ok: false, message: "must be a JSON array of [id, via, state, received, applied] rows" };
+  if (value.length > MAX_CASCADED_ROWS) return { ok: false, message: `must have at most ${MAX_CASCADED_ROWS} rows, got ${value.length}` };
+  const position = (p: unknown) => p === null || (typeof p === "number" && Number.isSafeInteger(p) && p >= 0);
+  for (const row of value) {
+    if (!Array.isArray(row) || row.length !== 5 || !checkId(row[0]) || !checkId(row[1]) || !STATES.has(row[2]) || !position(row[3]) || !position(row[4])) {
+      return { ok: false, message: `has a row that is not [id, via, state, received, applied]: ${JSON.stringify(row)?.slice(0, 120)}` };
+    }
+  }
+  return { ok: true, rows: value as CascadedRow[] };
+}
+
 interface Tracked {
   id: string;
+  /** The followers below it, as it last reported them. */
+  cascaded: CascadedRow[];
   /** The log its positions belong to; positions of another log mean nothing here. */
   logId: string | undefined;
   received: number | undefined;
@@ -69,6 +101,7 @@ const MAX_SAMPLES = 50_000;
  */
 export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: { log: Pick<ReplicationLog<unknown>, "logId" | "head" | "subscribe">; clock: Pick<WaitClock, "now">; timeoutMs: number; maxFollowers?: number }) {
   const followers = new Map<string, Tracked>();
+  const changed = createHeadListeners();
   let samples: { head: number; at: number }[] = [];
   let samplesOf = log.logId;
 
@@ -109,7 +142,7 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
     let f = followers.get(id);
     if (!f) {
       if (followers.size >= maxFollowers) forgetOldest();
-      f = { id, logId: undefined, received: undefined, applied: undefined, lastHeardAt: clock.now(), caughtUpAt: undefined, inFlight: 0, waiting: 0, resyncing: false, fetches: 0 };
+      f = { id, cascaded: [], logId: undefined, received: undefined, applied: undefined, lastHeardAt: clock.now(), caughtUpAt: undefined, inFlight: 0, waiting: 0, resyncing: false, fetches: 0 };
       followers.set(id, f);
     }
     f.lastHeardAt = clock.now();
@@ -146,12 +179,14 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
      * log yet, or follows another). Returns what to call when the fetch is answered (with whether
      * the reply brought it everything) or abandoned.
      */
-    fetchArrived(id: string, progress: Progress | null): { holding(): void; done(caughtUp: boolean): void } {
+    fetchArrived(id: string, progress: Progress | null, cascaded?: CascadedRow[]): { holding(): void; done(caughtUp: boolean): void } {
       const f = track(id);
       f.fetches++;
+      if (cascaded) f.cascaded = cascaded;
       f.inFlight++;
       f.resyncing = false;
       if (progress) record(f, progress);
+      changed.notify(0);
       let held = false;
       return {
         holding() {
@@ -165,9 +200,12 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
         },
       };
     },
-    /** An ack from follower `id`: progress made while its fetch is held. */
-    ackArrived(id: string, progress: Progress) {
-      record(track(id), progress);
+    /** An ack from follower `id`: progress made (or reported from below it) while its fetch is held. */
+    ackArrived(id: string, progress: Progress, cascaded?: CascadedRow[]) {
+      const f = track(id);
+      if (cascaded) f.cascaded = cascaded;
+      record(f, progress);
+      changed.notify(0);
     },
     /** Follower `id` fetched the snapshot: it is replacing its state, and its positions are about to change. */
     snapshotFetched(id: string) {
@@ -175,33 +213,70 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
       f.resyncing = true;
       f.logId = undefined;
       f.received = f.applied = undefined;
+      changed.notify(0);
     },
-    /** Every follower heard from, by id. */
+    /** Calls `listener` whenever a follower reports progress (or starts a resync); returns a function that unsubscribes. */
+    subscribe(listener: () => void): () => void {
+      return changed.subscribe(listener);
+    },
+    /**
+     * Every follower heard from, by id, each followed by the followers below it (as it last
+     * reported them). Lag is worked out here, against this node's head and clock, for every row:
+     * the offsets are the same all down the chain.
+     */
     list(): FollowerView[] {
       const now = clock.now();
       const head = log.head;
-      return [...followers.values()]
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .map((f) => {
-          const known = f.logId === log.logId;
-          const applied = known ? f.applied : undefined;
-          const received = known ? f.received : undefined;
-          const since = applied === undefined || applied >= head ? undefined : readableSince(applied);
-          return {
-            id: f.id,
-            state: stateOf(f, now),
-            receivedOffset: received === undefined || received === 0 ? null : received - 1,
-            appliedOffset: applied === undefined || applied === 0 ? null : applied - 1,
-            lag: {
-              events: applied === undefined ? null : Math.max(0, head - applied),
-              ms: applied === undefined ? null : applied >= head ? 0 : since === undefined ? null : Math.max(0, now - since),
-            },
+      const lagOf = (applied: number | undefined) => {
+        if (applied === undefined) return { events: null, ms: null };
+        const since = applied >= head ? undefined : readableSince(applied);
+        return { events: Math.max(0, head - applied), ms: applied >= head ? 0 : since === undefined ? null : Math.max(0, now - since) };
+      };
+      const offset = (position: number | undefined | null) => (position === undefined || position === null || position === 0 ? null : position - 1);
+      const rows: FollowerView[] = [];
+      for (const f of [...followers.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+        const known = f.logId === log.logId;
+        const applied = known ? f.applied : undefined;
+        const received = known ? f.received : undefined;
+        rows.push({
+          id: f.id,
+          via: null,
+          state: stateOf(f, now),
+          receivedOffset: offset(received),
+          appliedOffset: offset(applied),
+          lag: lagOf(applied),
+          lastHeardAt: f.lastHeardAt,
+          lastHeardMsAgo: now - f.lastHeardAt,
+          waiting: f.waiting > 0,
+          fetches: f.fetches,
+        });
+        for (const [id, via, state, cascadedReceived, cascadedApplied] of known ? f.cascaded : []) {
+          rows.push({
+            id,
+            via,
+            state,
+            receivedOffset: offset(cascadedReceived),
+            appliedOffset: offset(cascadedApplied),
+            lag: lagOf(cascadedApplied ?? undefined),
             lastHeardAt: f.lastHeardAt,
             lastHeardMsAgo: now - f.lastHeardAt,
-            waiting: f.waiting > 0,
-            fetches: f.fetches,
-          };
-        });
+            waiting: false,
+            fetches: 0,
+          });
+        }
+      }
+      return rows;
+    },
+    /** This node's followers and theirs, as rows for this node (`self`) to report to its own upstream. */
+    report(self: string): CascadedRow[] {
+      const now = clock.now();
+      const rows: CascadedRow[] = [];
+      for (const f of followers.values()) {
+        const known = f.logId === log.logId;
+        rows.push([f.id, self, stateOf(f, now), known ? (f.received ?? null) : null, known ? (f.applied ?? null) : null]);
+        if (known) rows.push(...f.cascaded);
+      }
+      return rows.slice(0, MAX_CASCADED_ROWS);
     },
   };
 }

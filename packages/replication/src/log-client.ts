@@ -1,4 +1,5 @@
 import { Agent, request } from "undici";
+import type { CascadedRow } from "./downstream.ts";
 import type { AckRequest, EventsReply, SnapshotReply } from "./protocol.ts";
 
 /** The leader could not be reached at all: refused, reset, timed out, unresolvable. */
@@ -39,6 +40,8 @@ export interface FetchOptions {
   follower?: string | undefined;
   /** Every offset below this one is applied (its progress report). */
   applied?: number | undefined;
+  /** The followers below this one, to report up the chain (see downstream.ts). */
+  downstream?: CascadedRow[] | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -101,7 +104,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, waitMs, follower, applied, signal } = {}) {
+    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
       if (logId !== undefined) url.searchParams.set("logId", logId);
@@ -109,6 +112,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
       if (waitMs) url.searchParams.set("waitMs", String(waitMs));
       if (follower !== undefined) url.searchParams.set("follower", follower);
       if (applied !== undefined) url.searchParams.set("applied", String(applied));
+      if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));
       const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);

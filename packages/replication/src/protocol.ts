@@ -1,3 +1,4 @@
+import type { CascadedRow } from "./downstream.ts";
 import type { LogEntry } from "./log.ts";
 
 /**
@@ -47,10 +48,10 @@ export interface EventsReply<E> {
 }
 
 /**
- * `POST /replication/ack` `{follower, logId, received, applied}`: a follower's progress report
+ * `POST /replication/ack` `{follower, logId, received, applied, downstream?}`: a follower's progress report
  * between fetches (Valkey's REPLCONF ACK, PostgreSQL's standby status update). A follower sends
- * it when it applies events while its fetch is held by a long poll, so its upstream learns within
- * a round trip, not when the poll ends. `received` and `applied` mean what `from` and `applied`
+ * it when it applies events (or the followers below it move) while its fetch is held by a long
+ * poll, so its upstream learns within a round trip, not when the poll ends. `received` and `applied` mean what `from` and `applied`
  * mean on a fetch: every offset below them.
  */
 export interface AckRequest {
@@ -58,6 +59,8 @@ export interface AckRequest {
   logId: string;
   received: number;
   applied: number;
+  /** The followers below this one, as on a fetch (see downstream.ts). */
+  downstream?: CascadedRow[];
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CascadedRow } from "./downstream.ts";
 import { createFreshness } from "./freshness.ts";
 import { LeaderReplyError, LeaderUnreachableError, type LogClient } from "./log-client.ts";
 import { DEFAULT_EVENTS_LIMIT, REFUSAL_CODES, RESYNC_CODES, type EventsReply } from "./protocol.ts";
@@ -13,6 +14,8 @@ export interface ReceiverOptions<E, S> {
   clock: Pick<WaitClock, "now">;
   /** This follower's name: sent with every fetch, and how a replication loop is recognised. */
   followerId: string;
+  /** The followers below this one, reported up with every fetch so the leader sees the whole tree. */
+  downstream?: () => CascadedRow[];
   pollIntervalMs: number;
   logLine: (line: string) => void;
   /** How many events one fetch asks for. */
@@ -50,7 +53,7 @@ export interface ReceiverOptions<E, S> {
  *
  * Every fetch names the log it follows and carries the follower's progress (what it has
  * received and applied), so the upstream always knows where it is. When the follower applies
- * events while its fetch is held by a long poll, `reportApplied` sends the new position at once
+ * events while its fetch is held by a long poll, `reportProgress` sends the new position at once
  * (`POST /replication/ack`), rather than leaving the upstream to learn it when the poll ends.
  *
  * When the upstream cannot continue the follower's log from `nextFrom` (another history: the
@@ -75,6 +78,7 @@ export function createReceiver<E, S>({
   replica,
   clock,
   followerId,
+  downstream = () => [],
   pollIntervalMs,
   logLine,
   batchLimit = DEFAULT_EVENTS_LIMIT,
@@ -95,9 +99,10 @@ export function createReceiver<E, S>({
   let upstreamChain: string[] = [];
   let upstreamIsLeader = true;
   let leaderUrlFromUpstream: string | undefined;
-  /** The fetch in flight, if any; `reported` is the highest applied position the upstream has been told. */
+  /** A fetch is in flight; `reported` is the highest applied position, and `reportedBelow` the followers below, the upstream has been told. */
   let inFlight = false;
   let reported = -1;
+  let reportedBelow = "[]";
   let acking = false;
   const freshness = createFreshness();
 
@@ -194,25 +199,30 @@ export function createReceiver<E, S>({
   };
 
   /**
-   * Tells the upstream at once that more is applied, if a fetch of ours is held there (a long
-   * poll): otherwise the next fetch, about to go, says it. At most one report is in flight; a
-   * failed one is not retried (the next fetch carries the position anyway).
+   * Tells the upstream at once that more is applied (or that the followers below this one have
+   * moved), if a fetch of ours is held there (a long poll): otherwise the next fetch, about to go,
+   * says it. At most one report is in flight; a failed one is not retried (the next fetch carries
+   * the same news anyway).
    */
-  function reportApplied(): void {
+  function reportProgress(): void {
     const logId = replica.logId;
-    if (!inFlight || acking || logId === undefined || replica.appliedNext <= reported) return;
+    if (!inFlight || acking || logId === undefined) return;
+    const below = downstream();
+    const belowJson = JSON.stringify(below);
+    if (replica.appliedNext <= reported && belowJson === reportedBelow) return;
     acking = true;
     const applied = replica.appliedNext;
     reported = applied;
+    reportedBelow = belowJson;
     client
-      .sendAck({ follower: followerId, logId, received: replica.received, applied })
+      .sendAck({ follower: followerId, logId, received: replica.received, applied, ...(below.length ? { downstream: below } : {}) })
       .then(
         () => void acks++,
         () => {},
       )
       .finally(() => {
         acking = false;
-        reportApplied();
+        reportProgress();
       });
   }
 
@@ -258,7 +268,7 @@ export function createReceiver<E, S>({
     },
     /** What the follower can prove about its freshness. */
     freshness,
-    reportApplied,
+    reportProgress,
 
     /**
      * Fetches once and appends what arrives. Returns how long to wait before the next fetch: 0
@@ -271,10 +281,12 @@ export function createReceiver<E, S>({
       const from = replica.nextFrom;
       const sentAt = clock.now();
       const applied = replica.appliedNext;
+      const below = downstream();
       inFlight = true;
       reported = Math.max(reported, applied);
+      reportedBelow = JSON.stringify(below);
       try {
-        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, signal });
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, signal });
         inFlight = false;
         return await accept(from, sentAt, reply, signal);
       } catch (err) {
