@@ -52,8 +52,8 @@ describe("createReceiver -> leader answering", () => {
     await receiver.pollOnce();
     await receiver.pollOnce();
     expect(client.calls, "fetches").toEqual([
-      { from: 0, limit: 50, waitMs: 0, follower: "f-1", applied: 0, logId: undefined },
-      { from: 2, limit: 50, waitMs: 0, follower: "f-1", applied: 0, logId: LOG_ID },
+      { from: 0, limit: 50, waitMs: 0, follower: "f-1", applied: 0, downstream: [], logId: undefined },
+      { from: 2, limit: 50, waitMs: 0, follower: "f-1", applied: 0, downstream: [], logId: LOG_ID },
     ]);
     expect(replica.nextFrom).toBe(3);
     expect(replica.pending, "queued, not yet applied").toBe(3);
