@@ -114,6 +114,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const progress = inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null;
     const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, progress, cascaded);
     let caughtUp = false;
+    let answered = false;
     try {
       const arrivedAt = clock.now();
       if (from === log.head && waitMs > 0) {
@@ -152,8 +153,9 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         events: read.entries,
       };
       res.json(reply);
+      answered = true;
     } finally {
-      fetch?.done(caughtUp);
+      fetch?.done(caughtUp, answered);
     }
   });
 

@@ -102,7 +102,8 @@ const MAX_SAMPLES = 50_000;
 export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: { log: Pick<ReplicationLog<unknown>, "logId" | "head" | "subscribe">; clock: Pick<WaitClock, "now">; timeoutMs: number; maxFollowers?: number }) {
   const followers = new Map<string, Tracked>();
   const changed = createHeadListeners();
-  let samples: { head: number; at: number }[] = [];
+  // What the log held already (read back from disk) counts as readable since now: a lower bound.
+  let samples: { head: number; at: number }[] = [{ head: log.head, at: clock.now() }];
   let samplesOf = log.logId;
 
   log.subscribe((head) => {
@@ -176,10 +177,12 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
   return {
     /**
      * A fetch from follower `id` has arrived with its progress (null: it does not follow this
-     * log yet, or follows another). Returns what to call when the fetch is answered (with whether
-     * the reply brought it everything) or abandoned.
+     * log yet, or follows another). Returns what to call when the fetch is held (long-polling),
+     * and when it ends: answered (with whether the reply brought it everything), or abandoned.
+     * Its connection was open all the while a fetch was held, so answering one counts as hearing
+     * from it.
      */
-    fetchArrived(id: string, progress: Progress | null, cascaded?: CascadedRow[]): { holding(): void; done(caughtUp: boolean): void } {
+    fetchArrived(id: string, progress: Progress | null, cascaded?: CascadedRow[]): { holding(): void; done(caughtUp: boolean, answered?: boolean): void } {
       const f = track(id);
       f.fetches++;
       if (cascaded) f.cascaded = cascaded;
@@ -193,9 +196,10 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
           held = true;
           f.waiting++;
         },
-        done(caughtUp) {
+        done(caughtUp, answered = true) {
           f.inFlight--;
           if (held) f.waiting--;
+          if (answered) f.lastHeardAt = clock.now();
           if (caughtUp) f.caughtUpAt = clock.now();
         },
       };
