@@ -207,3 +207,105 @@ describe("createReceiver -> polling", () => {
     expect(await receiver.pollOnce()).toBe(POLL_MS);
   });
 });
+
+describe("createReceiver -> progress reports", () => {
+  it("tells the upstream at once when it applies while its fetch is held, and not otherwise", async () => {
+    replica = replicaWithLag(1000);
+    const receiver = receiverWith([reply(0, [e0], 1), "hang"], { longPollMs: 5000 });
+    await receiver.pollOnce();
+    receiver.reportProgress();
+    expect(client.acks, "no fetch in flight: the next fetch will say it").toEqual([]);
+
+    const stop = new AbortController();
+    const held = receiver.pollOnce(stop.signal);
+    await client.whenCalled(2);
+    expect(client.calls[1], "the held fetch reports nothing applied yet").toMatchObject({ from: 1, applied: 0 });
+    receiver.reportProgress();
+    expect(client.acks, "nothing new applied: nothing to report").toEqual([]);
+    clock.advance(1000);
+    replica.applyDue(clock.now());
+    receiver.reportProgress();
+    expect(client.acks).toEqual([{ follower: "f-1", logId: LOG_ID, received: 1, applied: 1 }]);
+    stop.abort();
+    await held;
+  });
+
+  it("passes the followers below it up the chain, in fetches and, when they move, in an ack", async () => {
+    let below: [string, string, "streaming", number, number][] = [["f-2", "f-1", "streaming", 0, 0]];
+    client = fakeClient([reply(0, [], 0), "hang"]);
+    const receiver = createReceiver({ client, replica, clock, followerId: "f-1", downstream: () => below, pollIntervalMs: POLL_MS, longPollMs: 5000, logLine: () => {}, restore: () => () => "" });
+    await receiver.pollOnce();
+    expect(client.calls[0]?.downstream).toEqual(below);
+    const stop = new AbortController();
+    const held = receiver.pollOnce(stop.signal);
+    await client.whenCalled(2);
+    receiver.reportProgress();
+    expect(client.acks, "nothing moved").toEqual([]);
+    below = [["f-2", "f-1", "streaming", 3, 2]];
+    receiver.reportProgress();
+    expect(client.acks).toEqual([{ follower: "f-1", logId: LOG_ID, received: 0, applied: 0, downstream: below }]);
+    stop.abort();
+    await held;
+  });
+});
+
+describe("createReceiver -> the chain above it", () => {
+  it("remembers the chain and where writes go, from a follower upstream", async () => {
+    const receiver = receiverWith([reply(0, [e0], 1, { leader: undefined, follower: true, chain: ["leader", "f-0"], leaderUrl: "http://the-leader:3000" })]);
+    expect(receiver.leaderUrl, "before hearing: its own upstream").toBe(LEADER_URL);
+    await receiver.pollOnce();
+    expect(receiver.upstreamChain).toEqual(["leader", "f-0"]);
+    expect(receiver.upstreamIsLeader).toBe(false);
+    expect(receiver.leaderUrl).toBe("http://the-leader:3000");
+  });
+
+  it("refuses a reply whose chain holds this follower: a loop, logged once, backing off, nothing appended", async () => {
+    const looped = reply(0, [e0], 1, { leader: undefined, follower: true, chain: ["f-1", "f-2"] });
+    const receiver = receiverWith([looped, looped]);
+    expect(await pollRepeatedly(receiver, 2)).toEqual([100, 200]);
+    expect(replica.nextFrom, "nothing appended").toBe(0);
+    expect(lines).toEqual([expect.stringMatching(/replication loop: .* \(f-1 -> f-2 -> f-1\)/)]);
+  });
+
+  it("learns a loop from a NOT_READY refusal too, when nobody in the loop has a log yet", async () => {
+    const notReady = new LeaderReplyError(503, "NOT_READY", "f-2 has not reached its upstream yet", { ok: false, code: "NOT_READY", follower: true, chain: ["f-1", "f-2"] });
+    const receiver = receiverWith([notReady]);
+    await receiver.pollOnce();
+    expect(lines).toEqual([expect.stringMatching(/replication loop/)]);
+  });
+});
+
+describe("createReceiver -> freshness", () => {
+  it("proves its received log fresh as of when it asked plus how long the upstream held the fetch", async () => {
+    const receiver = receiverWith([reply(0, [], 0, { heldMs: 300 })]);
+    clock.advance(1000);
+    await receiver.pollOnce();
+    clock.advance(500);
+    expect(receiver.freshness.receivedStalenessMs(clock.now())).toBe(200);
+  });
+});
+
+describe("createReceiver -> resync", () => {
+  it("replaces the state in the same step as it moves to the snapshot's log and offset", async () => {
+    const seen: string[] = [];
+    client = fakeClient([reply(0, [e0, e1], 2), new LeaderReplyError(409, "LOG_ID_MISMATCH", "another log")]);
+    client.scriptSnapshots(snapshotReply(7, "snapshot state", "00000000000000bb"));
+    const receiver = createReceiver({
+      client,
+      replica,
+      clock,
+      followerId: "f-1",
+      pollIntervalMs: POLL_MS,
+      logLine: (l) => lines.push(l),
+      restore: (state) => () => {
+        seen.push(`${state} while at ${replica.logId}:${replica.nextFrom}`);
+        return "1 thing";
+      },
+    });
+    await receiver.pollOnce();
+    expect(await receiver.pollOnce()).toBe(0);
+    expect(seen, "replaced once, just before the position moves (in the same synchronous step)").toEqual([`snapshot state while at ${LOG_ID}:2`]);
+    expect([replica.logId, replica.nextFrom, receiver.resyncs]).toEqual(["00000000000000bb", 7, 1]);
+    expect(lines).toEqual([expect.stringMatching(/^resync #1: LOG_ID_MISMATCH: another log; loaded the leader's snapshot of log 00000000000000bb at offset 7 \(1 thing\)/)]);
+  });
+});
