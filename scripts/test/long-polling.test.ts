@@ -1,6 +1,7 @@
 import { createManualClock, type ManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "../cluster.ts";
+import { until } from "./until.ts";
 
 /**
  * Long-polling against the chapter's plain polling. Both nodes share a manual clock that the
@@ -85,14 +86,7 @@ describe("long-polling", () => {
   });
 });
 
-/**
- * Resolves once the leader holds `count` waiting requests. It asks the leader's /health after
- * each turn of the event loop; no time passes on the manual clock meanwhile.
- */
-async function waitUntilLeaderHolds(c: Cluster, count: number) {
-  for (let i = 0; i < 1000; i++) {
-    if ((await c.leaderHealth()).body.followersWaiting === count) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`leader's waiting requests: never got ${count}`);
+/** Resolves once the leader holds `count` waiting requests (asking its /health after each turn of the event loop). */
+function waitUntilLeaderHolds(c: Cluster, count: number) {
+  return until(`the leader holds ${count} waiting requests`, async () => ((await c.leaderHealth()).body.followersWaiting === count ? true : undefined));
 }

@@ -77,6 +77,8 @@ export interface FollowerStatus {
   upstreamChain: string[];
   leaderReachable: boolean | null;
   lastContactAt: number | null;
+  /** Why fetching from its upstream fails, while it does (unreachable, refused, a replication loop). */
+  upstreamProblem: string | null;
   /** The next offset the follower will ask its upstream for. */
   nextFrom: number;
   /** The last offset applied, or null before the first. */
@@ -187,6 +189,7 @@ export async function createFollower({
       upstreamChain: [...receiver.upstreamChain],
       leaderReachable: receiver.leaderReachable ?? null,
       lastContactAt: receiver.lastContactAt ?? null,
+      upstreamProblem: receiver.problem ?? null,
       ...position(),
       pending: replica.pending,
       logId: replica.logId ?? null,

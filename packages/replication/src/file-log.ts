@@ -124,6 +124,7 @@ export async function openFileLog<E>({ file, retain, keepFrom, replay = () => {}
       return kept.readFrom(offset, Math.min(limit, durableHead - offset));
     },
     subscribe: listeners.subscribe,
+    trim: () => kept.discardBefore(durableHead - keep),
     async reset({ logId, start }) {
       if (failure) throw failure;
       while (flushing) await flushing;

@@ -41,6 +41,11 @@ export interface ReplicationLog<E> {
    */
   subscribe(listener: (head: number) => void): () => void;
   /**
+   * Applies retention now. It is applied as entries are appended too; a follower calls this
+   * after applying, when `keepFrom` has moved and more may go.
+   */
+  trim(): void;
+  /**
    * Discards every entry and starts another history: identity `logId`, empty, its next offset
    * `start`. A follower does this when it resyncs from a snapshot taken at `start`, so that the log
    * it serves its own followers is always the one its state was built from. Subscribers are told.
@@ -146,6 +151,7 @@ export function createMemoryLog<E>({
     },
     /** Lets go of every entry before `offset` (a log on disk calls it once entries are durable). */
     discardBefore,
+    trim: () => discardBefore(head() - retain),
     whenDurable: () => Promise.resolve(),
     readFrom(offset, limit) {
       if (offset < start() || offset > head()) return { ok: false, code: "OFFSET_OUT_OF_RANGE", start: start(), head: head() };

@@ -93,6 +93,7 @@ export function createReceiver<E, S>({
   let failures = 0;
   let failingSince = 0;
   let lastProblem = "";
+  let problem: string | undefined;
   let resyncs = 0;
   let fetches = 0;
   let acks = 0;
@@ -124,13 +125,14 @@ export function createReceiver<E, S>({
    * Counts a failed poll and says so once per kind of problem (`kind`), not once per poll: an
    * outage that starts with a reset connection and goes on with refused ones is one outage.
    */
-  const noteFailure = (kind: string, problem: string, upstreamAnswered: boolean) => {
+  const noteFailure = (kind: string, description: string, upstreamAnswered: boolean) => {
     if (failures === 0) failingSince = clock.now();
     failures++;
     reachable = upstreamAnswered;
+    problem = description;
     if (kind !== lastProblem) {
       lastProblem = kind;
-      logLine(`${problem}; serving what was applied so far, retrying in ${backoffMs()} ms and backing off up to ${MAX_BACKOFF_MS} ms`);
+      logLine(`${description}; serving what was applied so far, retrying in ${backoffMs()} ms and backing off up to ${MAX_BACKOFF_MS} ms`);
     }
   };
 
@@ -145,6 +147,7 @@ export function createReceiver<E, S>({
     }
     failures = 0;
     lastProblem = "";
+    problem = undefined;
     reachable = true;
     lastContactAt = clock.now();
   };
@@ -239,6 +242,10 @@ export function createReceiver<E, S>({
     get lastContactAt() {
       return lastContactAt;
     },
+    /** Why the last fetch failed, while fetches fail (unreachable, refused, a loop); undefined while they succeed. */
+    get problem() {
+      return problem;
+    },
     /** How many times the follower has replaced its state with a snapshot. */
     get resyncs() {
       return resyncs;
@@ -292,6 +299,7 @@ export function createReceiver<E, S>({
       } catch (err) {
         inFlight = false;
         if (signal?.aborted) return 0;
+        if (err instanceof LeaderReplyError && (err.body as { follower?: unknown } | undefined)?.follower === true) upstreamIsLeader = false;
         if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
           try {
             await resync(`${err.code}: ${err.message}`, signal);
@@ -303,14 +311,16 @@ export function createReceiver<E, S>({
           }
         }
         if (err instanceof LeaderUnreachableError) {
-          const problem = lastContactAt === undefined ? `cannot reach the ${upstream()} yet` : `${upstream()} is unreachable`;
-          noteFailure("unreachable", `${problem} at ${client.leaderUrl} (${err.reason})`, false);
+          const what = lastContactAt === undefined ? `cannot reach the ${upstream()} yet` : `${upstream()} is unreachable`;
+          noteFailure("unreachable", `${what} at ${client.leaderUrl} (${err.reason})`, false);
         } else if (err instanceof LeaderReplyError) {
-          const body = err.body as { chain?: unknown; follower?: unknown } | undefined;
-          if (body?.follower === true) upstreamIsLeader = false;
-          const loop = err.code === REFUSAL_CODES.loop ? err.message : learnChain(body?.chain);
-          if (loop) noteFailure("loop", err.code === REFUSAL_CODES.loop ? `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})` : loop, true);
-          else noteFailure(`refused ${err.code}`, `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})`, true);
+          const body = err.body as { chain?: unknown } | undefined;
+          // A refusal says where the upstream sits too: in a loop nobody has a log, so this is how one is found.
+          const loop = learnChain(body?.chain);
+          const refusal = `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})`;
+          if (err.code === REFUSAL_CODES.loop) noteFailure("loop", refusal, true);
+          else if (loop) noteFailure("loop", loop, true);
+          else noteFailure(`refused ${err.code}`, refusal, true);
         } else {
           noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
         }

@@ -160,7 +160,10 @@ export function createReplica<E>({ log, applyLagMs, apply, onApplied }: ReplicaO
         }
       }
       if (arrivals.length > 0 && arrivals[0]!.upTo <= appliedNext) arrivals = arrivals.filter((a) => a.upTo > appliedNext);
-      if (applied > 0) releaseReaders();
+      if (applied > 0) {
+        log.trim(); // what is applied may now go, beyond what retention keeps for followers of this one
+        releaseReaders();
+      }
       return applied;
     },
 
