@@ -74,7 +74,7 @@ describe("POST /orders -> a new id", () => {
       event: { offset: 0, type: "OrderCreated", orderId: "o-1", at: 1000 },
     });
     expect(log.head).toBe(1);
-    await request(app).get("/orders/o-1").expect(200, { ok: true, leader: true, order: res.body.order });
+    await request(app).get("/orders/o-1").expect(200, { ok: true, leader: true, appliedOffset: res.body.event.offset, order: res.body.order });
   });
 
   it("gives consecutive offsets 0, 1, 2, each with updatedAt === event.at === the clock", async () => {
@@ -117,7 +117,7 @@ describe("POST /orders/:id/confirm and /cancel -> a PENDING order", () => {
       order: { id: "o-1", status, updatedAt: 1500 },
       event: { offset: 1, type, orderId: "o-1", at: 1500 },
     });
-    await request(app).get("/orders/o-1").expect(200, { ok: true, leader: true, order: res.body.order });
+    await request(app).get("/orders/o-1").expect(200, { ok: true, leader: true, appliedOffset: res.body.event.offset, order: res.body.order });
   });
 });
 
@@ -557,7 +557,7 @@ describe("POST /orders -> a leader over a file log", () => {
     expect(reopened.replayed, "reopening the file replays the acknowledged event").toEqual([event]);
     expect(reopened.log.logId).toBe(first.log.logId);
     const restarted = createLeaderApp({ log: reopened.log, orders: reopened.orders, clock });
-    await request(restarted).get("/orders/o-1").expect(200, { ok: true, leader: true, order: { id: "o-1", status: "PENDING", updatedAt: 1000 } });
+    await request(restarted).get("/orders/o-1").expect(200, { ok: true, leader: true, appliedOffset: 0, order: { id: "o-1", status: "PENDING", updatedAt: 1000 } });
     const next = await request(restarted).post("/orders/o-1/confirm").expect(200);
     expect(next.body.event.offset, "the restarted leader continues the offsets").toBe(1);
   });

@@ -25,7 +25,8 @@ export function ordersRoutes({ orders, writePath, bodyLimitBytes }: { orders: Or
     const id = readPathId(req);
     const order = orders.get(id);
     if (!order) throw httpError(404, "ORDER_NOT_FOUND", `order ${id} not found`);
-    res.json({ ok: true, leader: true, order });
+    // appliedOffset: the last event this state reflects, a session's token for monotonic reads (as on followers).
+    res.json({ ok: true, leader: true, appliedOffset: writePath.appliedUpTo - 1, order });
   });
 
   return router;

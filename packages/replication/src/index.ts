@@ -19,5 +19,7 @@ export { createReplica } from "./replica.ts";
 export type { ReceiveResult, Replica, ReplicaOptions } from "./replica.ts";
 export { createReceiver, MAX_BACKOFF_MS } from "./receiver.ts";
 export type { Receiver, ReceiverOptions } from "./receiver.ts";
+export { createReadSession, READ_GUARANTEES } from "./read-session.ts";
+export type { ReadGuarantee, ReadSession, ReadSessionOptions, SessionReply } from "./read-session.ts";
 export { createReadYourWritesClient } from "./read-your-writes.ts";
-export type { ReadYourWritesClient, ReadYourWritesOptions, SessionReply } from "./read-your-writes.ts";
+export type { ReadYourWritesClient, ReadYourWritesOptions } from "./read-your-writes.ts";
