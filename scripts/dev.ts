@@ -1,34 +1,52 @@
 import { fileURLToPath } from "node:url";
 import concurrently from "concurrently";
+import { planDev } from "./dev-plan.ts";
 
 /**
- * `pnpm dev`: the leader and the follower side by side in one terminal, each line prefixed with
- * the app it comes from. The follower takes the chapter's variables (APPLY_LAG_MS,
- * POLL_INTERVAL_MS, LEADER_URL) from the environment as usual; since both apps read PORT, their
- * ports are set here from LEADER_PORT (3000) and FOLLOWER_PORT (3001).
+ * `pnpm dev`: the leader and its followers side by side in one terminal, each line prefixed with
+ * the app it comes from. The followers take the chapter's variables (APPLY_LAG_MS,
+ * POLL_INTERVAL_MS, LEADER_URL) from the environment as usual; FOLLOWERS=3 runs three of them,
+ * and APPLY_LAG_MS=0,3000 gives each its own lag (see dev-plan.ts).
  */
-const leaderPort = process.env.LEADER_PORT ?? "3000";
-const followerPort = process.env.FOLLOWER_PORT ?? "3001";
+let processes;
+try {
+  processes = planDev(process.env);
+} catch (err) {
+  console.error(`pnpm dev: ${(err as Error).message}`);
+  process.exit(1);
+}
 const appDir = (name: string) => fileURLToPath(new URL(`../apps/${name}`, import.meta.url));
+const [leader, ...followers] = processes;
 
-console.log(`Leader on http://localhost:${leaderPort}, follower on http://localhost:${followerPort}. Try, in another terminal:
-  curl -X POST http://localhost:${leaderPort}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
-  curl http://localhost:${followerPort}/orders/o-1
-  curl http://localhost:${followerPort}/status
+if (followers.length === 1) {
+  const [follower] = followers;
+  console.log(`Leader on http://localhost:${leader!.port}, follower on http://localhost:${follower!.port}. Try, in another terminal:
+  curl -X POST http://localhost:${leader!.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
+  curl http://localhost:${follower!.port}/orders/o-1
+  curl http://localhost:${follower!.port}/status
 Ctrl+C stops both.
 `);
+} else if (followers.length === 0) {
+  console.log(`Leader alone on http://localhost:${leader!.port} (FOLLOWERS=0). Ctrl+C stops it.\n`);
+} else {
+  const lagOf = (p: (typeof followers)[number]) => (p.env.APPLY_LAG_MS === undefined ? "" : ` (APPLY_LAG_MS=${p.env.APPLY_LAG_MS})`);
+  console.log(`Leader on http://localhost:${leader!.port}; ${followers.length} followers: ${followers.map((p) => `http://localhost:${p.port}${lagOf(p)}`).join(", ")}. Try, in another terminal:
+  curl -X POST http://localhost:${leader!.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
+  curl http://localhost:${leader!.port}/replication
+${followers.map((p) => `  curl http://localhost:${p.port}/orders/o-1`).join("\n")}
+Ctrl+C stops them all.
+`);
+}
 
+const colors = ["magenta", "green", "yellow", "blue", "red", "gray"];
 const { result } = concurrently(
-  [
-    { command: "tsx src/server.ts", name: "api", cwd: appDir("api"), prefixColor: "cyan", env: { PORT: leaderPort } },
-    {
-      command: "tsx src/server.ts",
-      name: "worker",
-      cwd: appDir("worker"),
-      prefixColor: "magenta",
-      env: { PORT: followerPort, LEADER_URL: process.env.LEADER_URL ?? `http://localhost:${leaderPort}` },
-    },
-  ],
+  processes.map((p, i) => ({
+    command: "tsx src/server.ts",
+    name: p.name,
+    cwd: appDir(p.app),
+    prefixColor: p.app === "api" ? "cyan" : colors[(i - 1) % colors.length]!,
+    env: p.env,
+  })),
   { prefix: "{name}", padPrefix: true, killOthersOn: [] },
 );
 
