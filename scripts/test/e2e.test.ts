@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { send } from "../cluster.ts";
-import { runDev, type RunningProcess } from "../processes.ts";
+import { runDev, runServer, type RunningProcess } from "../processes.ts";
+import { until } from "./until.ts";
 
 const appDir = (name: string) => fileURLToPath(new URL(`../../apps/${name}`, import.meta.url));
 const LAG_MS = 2000;
@@ -50,5 +51,48 @@ describe("end to end: the two processes as the README starts them", () => {
     const refused = await send("POST", `${followerUrl}/orders`, { id: "o-2" });
     expect(refused).toMatchObject({ status: 403, body: { code: "READONLY", leader: leaderUrl } });
     expect(leader.lines.filter((l) => l.includes("appended offset=")), "leader log lines").toHaveLength(2);
+  }, 30_000);
+});
+
+/**
+ * Many followers with the real processes: a leader, a follower of it, and a follower of that
+ * follower (cascading). Each is `tsx src/server.ts` on a port the OS picks; waits are on their
+ * log lines and on the followers' own `?minOffset=` wait, never on time.
+ */
+describe("end to end: a leader, a follower, and a follower of that follower", () => {
+  const running: RunningProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop()));
+  });
+
+  const start = async (app: "api" | "worker", env: Record<string, string>) => {
+    const proc = runServer(appDir(app), { HOST: "127.0.0.1", PORT: "0", DATA_DIR: "", ...env });
+    running.push(proc);
+    const [, url] = await proc.waitForLine(/\] listening on (http:\/\/\S+)/);
+    return url!;
+  };
+
+  it("a write reaches all three, and the leader's /replication shows both followers, the second through the first", async () => {
+    const leaderUrl = await start("api", {});
+    const middleUrl = await start("worker", { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "middle" });
+    const lastUrl = await start("worker", { LEADER_URL: middleUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "last" });
+
+    const created = await send("POST", `${leaderUrl}/orders`, { id: "o-1" });
+    expect(created.status).toBe(201);
+    for (const [name, url] of [["middle", middleUrl], ["last", lastUrl]]) {
+      const read = await send("GET", `${url}/orders/o-1?minOffset=0&timeoutMs=10000`);
+      expect(read.body, `${name} after waiting for offset 0`).toMatchObject({ ok: true, appliedOffset: 0, order: { status: "PENDING" } });
+    }
+
+    const rows = await until("the leader sees last's progress through middle", async () => {
+      const followers = (await send("GET", `${leaderUrl}/replication`)).body.followers as { id: string; via: string | null; appliedOffset: number | null }[];
+      return followers.find((f) => f.id === "last")?.appliedOffset === 0 ? followers : undefined;
+    });
+    expect(rows.map((f) => [f.id, f.via, f.appliedOffset])).toEqual([
+      ["middle", null, 0],
+      ["last", "middle", 0],
+    ]);
+    expect((await send("GET", `${middleUrl}/replication`)).body.followers).toEqual([expect.objectContaining({ id: "last", via: null, state: "streaming" })]);
+    expect((await send("GET", `${lastUrl}/status`)).body).toMatchObject({ followerId: "last", upstreamChain: [expect.stringMatching(/^leader-\d+$/), "middle"], writesTo: leaderUrl });
   }, 30_000);
 });
