@@ -19,11 +19,11 @@ import { runServer, type RunningProcess } from "./processes.ts";
 const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
 const smoke = values.smoke;
 const size = smoke
-  ? { samples: 20, pollingSamples: 4, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, windowMs: 1_000, rounds: 30, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  ? { samples: 20, pollingSamples: 4, hopSamples: 20, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
+  : { samples: 500, pollingSamples: 60, hopSamples: 500, windowMs: 1_000, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
 const CLIENTS = 16;
-/** The followers run with the default BATCH_WAIT_MS; the docs name it. */
-const BATCH_WAIT_MS = readFollowerConfig({}).batchWaitMs;
+/** The followers run with the default BATCH_WAIT_MS and LONG_POLL_MS; the docs name them. */
+const { batchWaitMs: BATCH_WAIT_MS, longPollMs: LONG_POLL_MS } = readFollowerConfig({});
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const apiDir = here("../apps/api");
@@ -43,7 +43,7 @@ async function start(cwd: string, env: Record<string, string>, role: string, scr
 }
 const startLeader = (env: Record<string, string> = {}) => start(apiDir, env, "leader");
 const startFollower = (leaderUrl: string, longPoll: boolean, env: Record<string, string> = {}) =>
-  start(workerDir, { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? "5000" : "0", ...env }, "follower");
+  start(workerDir, { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? String(LONG_POLL_MS) : "0", ...env }, "follower");
 async function stopAll() {
   await Promise.all(running.splice(0).map((p) => p.kill()));
 }
@@ -120,28 +120,41 @@ function cpuMs(pid: number): number {
   }
 }
 
+/** The leaders the throughput rounds compare with the bare handler: how many followers each has, and how they fetch. */
+const SETUPS = [
+  { name: "long", followers: 1, longPoll: true },
+  { name: "polled", followers: 1, longPoll: false },
+  { name: "alone", followers: 0, longPoll: true },
+  { name: "three", followers: 3, longPoll: true },
+  { name: "eight", followers: 8, longPoll: true },
+] as const;
+type SetupName = (typeof SETUPS)[number]["name"];
+
 /**
- * The bare Express handler and three leaders (with a follower attached, long-polling or
- * polling, and with none) in alternating windows: bare, leader, bare, next leader, bare, ...
- * Each leader window is compared with the mean of the bare windows on either side of it, so a
- * drift in the machine's load (this machine is shared) cancels out instead of landing on one
- * side. The leader with no follower tells the leader's own work (deciding, logging, keeping
- * the log) apart from what replicating costs it.
+ * The bare Express handler and the leaders of SETUPS (with one follower long-polling or polling,
+ * with none, with three and with eight) in alternating windows: bare, leader, bare, next
+ * leader, bare, ... Each leader window is compared with the mean of the bare windows on either
+ * side of it, so a drift in the machine's load (this machine is shared) cancels out instead of
+ * landing on one side. The leader with no follower tells the leader's own work (deciding,
+ * logging, keeping the log) apart from what replicating costs it. Every process runs
+ * throughout; the followers of the leaders not being measured only send their heartbeats.
  */
 async function measureThroughput() {
   type Server = Awaited<ReturnType<typeof startLeader>>;
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const leaders = [] as { name: "long" | "polled" | "alone"; leader: Server; follower: Server | undefined }[];
-  for (const name of ["long", "polled", "alone"] as const) {
+  const leaders = [] as { name: SetupName; leader: Server; followers: Server[] }[];
+  for (const setup of SETUPS) {
     const leader = await startLeader();
-    leaders.push({ name, leader, follower: name === "alone" ? undefined : await startFollower(leader.url, name === "long") });
+    const followers: Server[] = [];
+    for (let i = 0; i < setup.followers; i++) followers.push(await startFollower(leader.url, setup.longPoll));
+    leaders.push({ name: setup.name, leader, followers });
   }
   for (const url of [bare.url, ...leaders.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
 
   const bareRates: number[] = [];
   const bareCpu: number[] = [];
-  const newSeries = () => ({ ratios: [] as number[], rates: [] as number[], leaderCpu: [] as number[], followerCpu: [] as number[], events: 0, fetches: 0 });
-  const of = { long: newSeries(), polled: newSeries(), alone: newSeries() };
+  const newSeries = () => ({ ratios: [] as number[], rates: [] as number[], leaderCpu: [] as number[], followerCpu: [] as number[], events: 0, fetches: 0, requests: 0 });
+  const of = Object.fromEntries(SETUPS.map((setup) => [setup.name, newSeries()])) as Record<SetupName, ReturnType<typeof newSeries>>;
   const measureBare = async () => {
     const b = await measureWrites(bare.url, size.windowMs, [bare.proc]);
     bareRates.push(b.perSecond);
@@ -150,38 +163,77 @@ async function measureThroughput() {
   };
   let bareBefore = await measureBare();
   for (let round = 0; round < size.rounds; round++) {
-    for (const { name, leader, follower } of leaders) {
-      const before = follower && (await followerFetches(follower.url));
-      const l = await measureWrites(leader.url, size.windowMs, follower ? [leader.proc, follower.proc] : [leader.proc]);
-      const after = follower && (await followerFetches(follower.url));
-      if (before && after) {
-        of[name].events += after.events - before.events;
-        of[name].fetches += after.fetches - before.fetches;
-      }
+    for (const { name, leader, followers } of leaders) {
+      const before = await replicationCounts(leader.url, followers);
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, ...followers.map((f) => f.proc)]);
+      const after = await replicationCounts(leader.url, followers);
+      of[name].events += after.events - before.events;
+      of[name].fetches += after.fetches - before.fetches;
+      of[name].requests += after.requests - before.requests;
       const bareAfter = await measureBare();
       of[name].ratios.push(l.perSecond / ((bareBefore + bareAfter) / 2));
       of[name].rates.push(l.perSecond);
       of[name].leaderCpu.push(l.cpuUsPerWrite[0]!);
-      if (follower) of[name].followerCpu.push(l.cpuUsPerWrite[1]!);
+      if (followers.length) of[name].followerCpu.push(l.cpuUsPerWrite.slice(1).reduce((a, b) => a + b, 0) / followers.length);
       bareBefore = bareAfter;
     }
   }
   await stopAll();
-  const summary = (name: keyof typeof of) => ({
+  const summary = (name: SetupName) => ({
     rate: median(of[name].rates),
     ratio: median(of[name].ratios),
     ratioQuartiles: [quantile(of[name].ratios, 0.25), quantile(of[name].ratios, 0.75)] as const,
     leaderCpu: median(of[name].leaderCpu),
     followerCpu: median(of[name].followerCpu),
     eventsPerFetch: of[name].events / of[name].fetches,
+    requestsPerEvent: of[name].requests / of[name].events,
   });
-  return { bare: median(bareRates), bareCpu: median(bareCpu), long: summary("long"), polled: summary("polled"), alone: summary("alone") };
+  return { bare: median(bareRates), bareCpu: median(bareCpu), ...(Object.fromEntries(SETUPS.map((setup) => [setup.name, summary(setup.name)])) as Record<SetupName, ReturnType<typeof summary>>) };
 }
 
-/** The follower's count of answered fetches and of events it has applied, from `GET /status`. */
-async function followerFetches(url: string) {
-  const { body } = await json("GET", `${url}/status`);
-  return { fetches: body.fetches as number, events: (body.appliedOffset as number | null) ?? -1 };
+/**
+ * What the leader has served its followers so far: events they applied (per follower, summed),
+ * the fetches it answered, and every request they sent it (fetches and progress reports),
+ * from the leader's `/replication` and each follower's `/status`.
+ */
+async function replicationCounts(leaderUrl: string, followers: { url: string }[]) {
+  if (followers.length === 0) return { events: 0, fetches: 0, requests: 0 };
+  const { body } = await json("GET", `${leaderUrl}/replication`);
+  const statuses = await Promise.all(followers.map(async (f) => (await json("GET", `${f.url}/status`)).body));
+  const fetches = (body.followers as { fetches: number }[]).reduce((sum, f) => sum + f.fetches, 0);
+  const acks = statuses.reduce((sum, s) => sum + (s.acks as number), 0);
+  const events = statuses.reduce((sum, s) => sum + ((s.appliedOffset as number | null) ?? -1) + 1, 0);
+  return { events, fetches, requests: fetches + acks };
+}
+
+/**
+ * Replication latency one hop and two hops away, in the same run: a leader, a follower, and a
+ * follower of that follower. One write at a time; right after its acknowledgement both are
+ * asked for it (`?minOffset=`), and each answers as soon as it has applied it.
+ */
+async function measureHops(samples: number) {
+  const leader = await startLeader();
+  const first = await startFollower(leader.url, true);
+  const second = await startFollower(first.url, true);
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let i = -3; i < samples; i++) {
+    const id = `hop-${nextId++}`;
+    const written = await json("POST", `${leader.url}/orders`, { id });
+    const acked = performance.now();
+    const readOn = async (url: string) => {
+      const read = await json("GET", `${url}/orders/${id}?minOffset=${written.body.event.offset}&timeoutMs=10000`);
+      if (read.status !== 200) throw new Error(`${url} did not show ${id}: ${read.status} ${JSON.stringify(read.body)}`);
+      return performance.now() - acked;
+    };
+    const [a, b] = await Promise.all([readOn(first.url), readOn(second.url)]);
+    if (i >= 0) {
+      one.push(a);
+      two.push(b);
+    }
+  }
+  await stopAll();
+  return { one: { p50: median(one), p99: quantile(one, 0.99) }, two: { p50: median(two), p99: quantile(two, 0.99) } };
 }
 
 /**
@@ -256,21 +308,23 @@ const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/6 replication latency, long-polling");
+  console.log("1/7 replication latency, long-polling");
   const longLatency = await measureLatency(true, size.samples);
-  console.log("2/6 replication latency, polling every 300 ms");
+  console.log("2/7 replication latency, polling every 300 ms");
   const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/6 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+  console.log(`3/7 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
   const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
   const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-  console.log(`4/6 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server`);
+  console.log(`4/7 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
   const throughput = await measureThroughput();
-  console.log(`5/6 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  console.log(`5/7 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
   const catchUpLong = await measureCatchUp(size.backlog, true);
   const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`6/6 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  console.log(`6/7 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
+  console.log("7/7 replication latency one hop and two hops away (a follower of a follower)");
+  const hops = await measureHops(size.hopSamples);
 
   const { long, polled, alone } = throughput;
   const rows: [string, string, string, string][] = [
@@ -315,6 +369,28 @@ try {
   ].join("\n");
   console.log(`\n${table}\n`);
 
+  const { three, eight } = throughput;
+  const versusNone = (r: number) => `${percent(r / alone.ratio)} of the leader with none`;
+  const manyRows: [string, string, string, string, string][] = [
+    ["write throughput (% of bare Express in the same rounds)", `${percent(alone.ratio)}`, `${percent(long.ratio)} (${versusNone(long.ratio)})`, `${percent(three.ratio)} (${versusNone(three.ratio)})`, `${percent(eight.ratio)} (${versusNone(eight.ratio)})`],
+    ["middle half of the rounds", spread(alone.ratioQuartiles), spread(long.ratioQuartiles), spread(three.ratioQuartiles), spread(eight.ratioQuartiles)],
+    ["CPU per write: leader", us(alone.leaderCpu), us(long.leaderCpu), us(three.leaderCpu), us(eight.leaderCpu)],
+    ["CPU per write: each follower", "", us(long.followerCpu), us(three.followerCpu), us(eight.followerCpu)],
+    ["requests to the leader per event replicated (fetches + progress reports)", "", long.requestsPerEvent.toFixed(3), three.requestsPerEvent.toFixed(3), eight.requestsPerEvent.toFixed(3)],
+  ];
+  const manyTable = [
+    "| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers |",
+    "| --- | --- | --- | --- | --- |",
+    ...manyRows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+  const hopTable = [
+    "| replication latency, one write at a time | one hop (a follower of the leader) | two hops (a follower of that follower) | target |",
+    "| --- | --- | --- | --- |",
+    `| p50 | ${ms(hops.one.p50)} | ${ms(hops.two.p50)} (${(hops.two.p50 / hops.one.p50).toFixed(2)}x) | two hops ≤ 2x one hop |`,
+    `| p99 | ${ms(hops.one.p99)} | ${ms(hops.two.p99)} (${(hops.two.p99 / hops.one.p99).toFixed(2)}x) |  |`,
+  ].join("\n");
+  console.log(`${manyTable}\n\n${hopTable}\n`);
+
   if (!smoke) {
     const cpu = cpus();
     const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
@@ -328,21 +404,32 @@ with another run.
 
 ${table}
 
-How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`):
+## Many followers
+
+Target: eight followers cost the leader at most 20% of the throughput it has with none.
+
+${manyTable}
+
+${hopTable}
+
+## How each is measured
+
+All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
 
 - **Latency**: one write at a time; from the leader's acknowledgement to the follower's answer
   to \`GET /orders/:id?minOffset=<offset>\`, which it gives as soon as it has applied the write
   (so the figure includes that read's round trip). ${size.samples} samples long-polling
-  (\`LONG_POLL_MS=5000\`), ${size.pollingSamples} polling every 300 ms (\`LONG_POLL_MS=0\`).
+  (\`LONG_POLL_MS=${LONG_POLL_MS}\`, the default), ${size.pollingSamples} polling every 300 ms (\`LONG_POLL_MS=0\`).
 - **Latency while they write**: the same probe, one write at a time, for ${size.loadedMs / 1000} s
   while ${CLIENTS} other clients write to the leader as fast as it answers. Under such a stream
   the follower fetches in batches (it waits \`BATCH_WAIT_MS\`, ${BATCH_WAIT_MS} ms by default, after a
   reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, next leader, bare, ...)
-  for ${size.rounds} rounds: three leaders, one with a long-polling follower, one with a polling
-  follower and one with no follower, which shows what the leader's own work costs apart from
-  replication. Writes/s are the median of the rounds; the percentage is the median
+  for ${size.rounds} rounds: five leaders, one with a long-polling follower, one with a polling
+  follower, one with no follower (which shows what the leader's own work costs apart from
+  replication), one with three and one with eight long-polling followers. Every process runs
+  throughout, so the followers of the leaders not being measured send their heartbeats meanwhile. Writes/s are the median of the rounds; the percentage is the median
   over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
   just before and just after it, so that a drift in the machine's load cancels out; the range
   after it is the middle half of those per-round ratios (from the 25th to the 75th percentile),
@@ -350,13 +437,18 @@ How each is measured (all black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS
   is a process's CPU time (utime + stime from /proc/<pid>/stat) over the writes acknowledged in
   the window, the median of the rounds; the leader and its follower are measured in the same
   windows. Events per fetch: events the follower applied over the fetches the leader answered,
-  in the leader's windows only. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
+  in the leader's windows only. Requests per event: the fetches the leader answered (its
+  \`/replication\`) plus the progress reports the followers sent (\`acks\` in their \`/status\`), over
+  the events all of them applied, in the leader's windows. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
   POST handler that keeps orders in a Map and counts, with Express's defaults. The leader also
   validates, decides, logs each write and serves its follower; it turns off one default, the
   ETag (a SHA-1 of every reply body), which its replies never use.
 - **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
   then an empty follower; from its start to having applied the last offset.
 - **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.
+- **One hop and two hops**: a leader, a follower and a follower of that follower, all
+  long-polling with \`APPLY_LAG_MS=0\`; one write at a time, then both followers are asked for it
+  at once (\`?minOffset=\`), each answering as soon as it has applied it; ${size.hopSamples} samples.
 - **Memory**: the leader's resident set (VmRSS) after loading the log and the tail reads, with
   \`RETAIN_EVENTS\` high enough to keep every event in memory.
 `,
