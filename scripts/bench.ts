@@ -374,8 +374,8 @@ try {
   const manyRows: [string, string, string, string, string][] = [
     ["write throughput (% of bare Express in the same rounds)", `${percent(alone.ratio)}`, `${percent(long.ratio)} (${versusNone(long.ratio)})`, `${percent(three.ratio)} (${versusNone(three.ratio)})`, `${percent(eight.ratio)} (${versusNone(eight.ratio)})`],
     ["middle half of the rounds", spread(alone.ratioQuartiles), spread(long.ratioQuartiles), spread(three.ratioQuartiles), spread(eight.ratioQuartiles)],
-    ["CPU per write: leader", us(alone.leaderCpu), us(long.leaderCpu), us(three.leaderCpu), us(eight.leaderCpu)],
-    ["CPU per write: each follower", "", us(long.followerCpu), us(three.followerCpu), us(eight.followerCpu)],
+    ["CPU per write: leader", us(alone.leaderCpu), `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, alone.leaderCpu)})`, `${us(three.leaderCpu)} (${percentOver(three.leaderCpu, alone.leaderCpu)})`, `${us(eight.leaderCpu)} (${percentOver(eight.leaderCpu, alone.leaderCpu)})`],
+    ["CPU per write: each follower (all of them)", "", us(long.followerCpu), `${us(three.followerCpu)} (${us(3 * three.followerCpu)})`, `${us(eight.followerCpu)} (${us(8 * eight.followerCpu)})`],
     ["requests to the leader per event replicated (fetches + progress reports)", "", long.requestsPerEvent.toFixed(3), three.requestsPerEvent.toFixed(3), eight.requestsPerEvent.toFixed(3)],
   ];
   const manyTable = [

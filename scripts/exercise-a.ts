@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { readFollowerConfig } from "../apps/worker/src/config.ts";
 import { startCluster } from "./cluster.ts";
 
 /**
@@ -12,7 +13,7 @@ import { startCluster } from "./cluster.ts";
  *   pnpm exercise:a --long-poll-ms 0      # the chapter's polling every 300 ms instead of long-polling
  */
 const { values } = parseArgs({
-  options: { lags: { type: "string", default: "0,500,3000,8000" }, "long-poll-ms": { type: "string", default: "5000" } },
+  options: { lags: { type: "string", default: "0,500,3000,8000" }, "long-poll-ms": { type: "string", default: String(readFollowerConfig({}).longPollMs) } },
 });
 const longPollMs = Number(values["long-poll-ms"]);
 if (!Number.isInteger(longPollMs) || longPollMs < 0 || longPollMs > 30_000) {

@@ -1,4 +1,5 @@
 import { createReadYourWritesClient } from "@lab/replication";
+import { readFollowerConfig } from "../apps/worker/src/config.ts";
 import { startCluster } from "./cluster.ts";
 
 /**
@@ -12,7 +13,7 @@ import { startCluster } from "./cluster.ts";
  *   pnpm exercise:b
  */
 const LAG_MS = 1500;
-const cluster = await startCluster({ applyLagMs: LAG_MS, pollIntervalMs: 300, longPollMs: 5000 });
+const cluster = await startCluster({ applyLagMs: LAG_MS, pollIntervalMs: 300, longPollMs: readFollowerConfig({}).longPollMs });
 const session = (stickyMs: number) =>
   createReadYourWritesClient({ leaderUrl: cluster.leader.url, followerUrl: cluster.follower.url, stickyMs });
 const describeReply = (r: { servedBy: string; status: number; body: any }) =>
