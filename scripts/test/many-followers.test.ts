@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createManualClock, type ManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
@@ -149,6 +152,25 @@ describe("cascading: follower-2 replicates through follower-1", () => {
     }
     expect(lines.filter((l) => / resync #1: LOG_ID_MISMATCH/.test(l)).map((l) => l.split(" ")[0])).toEqual(["[follower-1]", "[follower-2]"]);
     expect(lines.find((l) => l.startsWith("[follower-2] resync"))).toMatch(/loaded the upstream's snapshot of log [0-9a-f]{16} at offset 1 \(1 orders\)/);
+  });
+
+  it("follower-1 restarted with DATA_DIR keeps its log: follower-2 continues through it without a resync", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lab-middle-"));
+    try {
+      const c = await start({ followers: [{ dataDir: dir }, { upstream: 0 }] });
+      for (const id of ["o-1", "o-2"]) await c.createOrder(id);
+      await c.poll();
+      await c.followers[0]!.stop();
+      await c.createOrder("o-3");
+      await c.followers[0]!.start();
+      expect((await c.followers[0]!.replication()).body, "its log read back from disk").toMatchObject({ start: 0, head: 2 });
+      await c.poll();
+      await c.poll();
+      expect(await statusOf(c.followers[1]!.read("o-3"))).toBe("PENDING");
+      expect((await c.followers[1]!.status()).body).toMatchObject({ resyncs: 0, appliedOffset: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("retention works through the chain: follower-2, too far behind follower-1, resyncs from follower-1's snapshot", async () => {
