@@ -1,0 +1,94 @@
+import type { Anomaly, Operation, Verdict } from "./history.ts";
+
+/**
+ * Names every anomaly in a history of reads and writes on keys replicated through one log.
+ *
+ * A read's version of a key is the latest acknowledged write to that key at or before the
+ * offset the read reflected (the nodes apply the log in offset order), or "none" for a read that
+ * found nothing. Only what was promised counts: a write is required of a read only if it was
+ * acknowledged before the read started. Operations that overlap in time may be seen in either
+ * order, and writes that failed or timed out are never required (but may be seen).
+ *
+ * - stale read: a read older than the latest write to its key acknowledged before it started;
+ * - read-your-writes: such a read whose missing write was its own client's;
+ * - monotonic reads: a read older than one its client had already completed on the same key;
+ * - lost write: an acknowledged write missing from a read that had to show it: one served by a
+ *   leader after the write was acknowledged, or a final read after everything settled.
+ *
+ * Each anomaly comes with the two operations that show it: the write (or earlier read) and the
+ * read that missed it.
+ */
+export function checkHistory(history: readonly Operation[]): Verdict {
+  const verdict: Verdict = { staleReads: [], readYourWrites: [], monotonicReads: [], lostWrites: [] };
+  const writes = history.filter((op) => op.kind === "write" && op.ok && op.offset !== undefined).sort((a, b) => a.offset! - b.offset!);
+  const reads = history.filter((op) => op.kind === "read" && op.ok).sort((a, b) => a.start - b.start || a.end - b.end);
+  const writesTo = new Map<string, Operation[]>();
+  for (const w of writes) writesTo.set(w.key, [...(writesTo.get(w.key) ?? []), w]);
+
+  /** The offset of the write a read shows for its key: -1 for none. */
+  const versionOf = (read: Operation): number => {
+    const onKey = writesTo.get(read.key) ?? [];
+    if (read.offset !== undefined) {
+      let version = -1;
+      for (const w of onKey) if (w.offset! <= read.offset) version = w.offset!;
+      return version;
+    }
+    if (read.value === null || read.value === undefined) return -1;
+    return onKey.findLast((w) => w.value === read.value)?.offset ?? -1; // no offset recorded: go by the value
+  };
+  const describe = (version: number, key: string) =>
+    version < 0 ? `${key} not found` : `${key} ${(writesTo.get(key) ?? []).find((w) => w.offset === version)?.value ?? "?"} (offset ${version})`;
+
+  const readsBy = new Map<string, Operation[]>(); // by client and key, for monotonic reads
+  for (const read of reads) readsBy.set(`${read.client}\u0000${read.key}`, [...(readsBy.get(`${read.client}\u0000${read.key}`) ?? []), read]);
+
+  for (const read of reads) {
+    const version = versionOf(read);
+    const required = (writesTo.get(read.key) ?? []).filter((w) => w.end < read.start);
+    const latest = required.at(-1);
+
+    if (latest && version < latest.offset!) {
+      const saw = describe(version, read.key);
+      const wanted = describe(latest.offset!, read.key);
+      const ops = [latest, read];
+      if (read.role === "leader" || read.final) {
+        verdict.lostWrites.push({
+          kind: "lost-write",
+          message: `${read.final ? "a final read" : `a read from the leader ${read.node}`} by ${read.client} saw ${saw}, but ${latest.client}'s write of ${wanted} was acknowledged before it started: the write is lost`,
+          operations: ops,
+        });
+      } else {
+        verdict.staleReads.push({ kind: "stale-read", message: `${read.client} read ${saw} from ${read.node}, but ${wanted} was acknowledged before the read started`, operations: ops });
+      }
+      const own = required.filter((w) => w.client === read.client).at(-1);
+      if (own && version < own.offset!) {
+        verdict.readYourWrites.push({
+          kind: "read-your-writes",
+          message: `${read.client} read ${saw} from ${read.node} after its own write of ${describe(own.offset!, read.key)} was acknowledged`,
+          operations: [own, read],
+        });
+      }
+    }
+
+    // Monotonic reads: against the newest version this client had already seen, in a read that had ended.
+    let newest: { read: Operation; version: number } | undefined;
+    for (const earlier of readsBy.get(`${read.client}\u0000${read.key}`)!) {
+      if (earlier.end >= read.start) continue;
+      const v = versionOf(earlier);
+      if (!newest || v > newest.version) newest = { read: earlier, version: v };
+    }
+    if (newest && version < newest.version) {
+      verdict.monotonicReads.push({
+        kind: "monotonic-reads",
+        message: `${read.client} read ${describe(version, read.key)} from ${read.node} after it had read ${describe(newest.version, read.key)} from ${newest.read.node}: back in time`,
+        operations: [newest.read, read],
+      });
+    }
+  }
+  return verdict;
+}
+
+/** How many anomalies a verdict holds, in all. */
+export function countAnomalies(verdict: Verdict): number {
+  return verdict.staleReads.length + verdict.readYourWrites.length + verdict.monotonicReads.length + verdict.lostWrites.length;
+}
