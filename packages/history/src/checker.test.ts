@@ -87,6 +87,16 @@ describe("checkHistory -> stale reads", () => {
   });
 });
 
+describe("checkHistory -> bounded staleness", () => {
+  it("requires of a read with maxStalenessMs only the writes acknowledged more than that before it started", () => {
+    const within = read("r", "f-1", "PENDING", 0, 500, 501, { maxStalenessMs: 1000 }); // the confirm (acked at 30) is 470 ms old
+    const beyond = read("r", "f-1", "PENDING", 0, 1100, 1101, { maxStalenessMs: 1000 }); // now it is 1070 ms old
+    const verdict = checkHistory([created, confirmed, within, beyond]);
+    expect(verdict.staleReads.map((a) => a.operations[1])).toEqual([beyond]);
+    expect(verdict.staleReads[0]?.message).toMatch(/acknowledged more than 1000 ms before the read started \(its maxStalenessMs\)/);
+  });
+});
+
 describe("checkHistory -> read your writes", () => {
   it("names a read missing its own client's acknowledged write, and counts it as stale too", () => {
     const mine = write("me", 0, "PENDING", 0, 10);

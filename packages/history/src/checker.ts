@@ -9,7 +9,8 @@ import type { Anomaly, Operation, Verdict } from "./history.ts";
  * acknowledged before the read started. Operations that overlap in time may be seen in either
  * order, and writes that failed or timed out are never required (but may be seen).
  *
- * - stale read: a read older than the latest write to its key acknowledged before it started;
+ * - stale read: a read older than the latest write to its key acknowledged before it started
+ *   (for a read that asked for bounded staleness, more than its `maxStalenessMs` before);
  * - read-your-writes: such a read whose missing write was its own client's;
  * - monotonic reads: a read older than one its client had already completed on the same key;
  * - lost write: an acknowledged write missing from a read that had to show it: one served by a
@@ -44,7 +45,8 @@ export function checkHistory(history: readonly Operation[]): Verdict {
 
   for (const read of reads) {
     const version = versionOf(read);
-    const required = (writesTo.get(read.key) ?? []).filter((w) => w.end < read.start);
+    const promisedUpTo = read.start - (read.maxStalenessMs ?? 0);
+    const required = (writesTo.get(read.key) ?? []).filter((w) => w.end < promisedUpTo);
     const latest = required.at(-1);
 
     if (latest && version < latest.offset!) {
@@ -58,7 +60,8 @@ export function checkHistory(history: readonly Operation[]): Verdict {
           operations: ops,
         });
       } else {
-        verdict.staleReads.push({ kind: "stale-read", message: `${read.client} read ${saw} from ${read.node}, but ${wanted} was acknowledged before the read started`, operations: ops });
+        const when = read.maxStalenessMs === undefined ? "before the read started" : `more than ${read.maxStalenessMs} ms before the read started (its maxStalenessMs)`;
+        verdict.staleReads.push({ kind: "stale-read", message: `${read.client} read ${saw} from ${read.node}, but ${wanted} was acknowledged ${when}`, operations: ops });
       }
       const own = required.filter((w) => w.client === read.client).at(-1);
       if (own && version < own.offset!) {

@@ -24,6 +24,11 @@ export interface Operation {
   offset?: number;
   /** A read made once everything had settled (every node caught up): it must show every acknowledged write. */
   final?: boolean;
+  /**
+   * A read that asked for bounded staleness (`?maxStalenessMs=`): it promised only the writes
+   * acknowledged more than this many ms before it started.
+   */
+  maxStalenessMs?: number;
 }
 
 /** The kinds of anomaly the checker names. */
