@@ -137,6 +137,13 @@ describe("checkHistory -> monotonic reads", () => {
 });
 
 describe("checkHistory -> lost writes", () => {
+  it("keeps two logs apart: offset 0 of a new log is not offset 0 of the old one (a leader restarted without its log)", () => {
+    const old = write("writer", 0, "PENDING", 0, 10, { logId: "aa" });
+    const fresh = write("writer", 0, "PENDING", 20, 30, { key: "n-1", logId: "bb" });
+    const final = read("checker", "f-1", null, 0, 40, 41, { final: true, logId: "bb" });
+    expect(checkHistory([old, fresh, final]).lostWrites.map((a) => a.operations[0])).toEqual([old]);
+  });
+
   it("names an acknowledged write a leader's later read does not show (a failover lost it)", () => {
     const lostOne = read("r", "leader-2", "PENDING", 0, 40, 41, { role: "leader" });
     const verdict = checkHistory([created, confirmed, lostOne]);

@@ -4,8 +4,8 @@ import type { Anomaly, Operation, Verdict } from "./history.ts";
  * Names every anomaly in a history of reads and writes on keys replicated through one log.
  *
  * A read's version of a key is the latest acknowledged write to that key at or before the
- * offset the read reflected (the nodes apply the log in offset order), or "none" for a read that
- * found nothing. Only what was promised counts: a write is required of a read only if it was
+ * offset the read reflected, in the same log (the nodes apply a log in offset order), or "none"
+ * for a read that found nothing. Only what was promised counts: a write is required of a read only if it was
  * acknowledged before the read started. Operations that overlap in time may be seen in either
  * order, and writes that failed or timed out are never required (but may be seen).
  *
@@ -21,24 +21,28 @@ import type { Anomaly, Operation, Verdict } from "./history.ts";
  */
 export function checkHistory(history: readonly Operation[]): Verdict {
   const verdict: Verdict = { staleReads: [], readYourWrites: [], monotonicReads: [], lostWrites: [] };
-  const writes = history.filter((op) => op.kind === "write" && op.ok && op.offset !== undefined).sort((a, b) => a.offset! - b.offset!);
+  // Versions are positions in this list: the acknowledged writes in log order (logs in the order they appear).
+  const logOrder = [...new Set(history.map((op) => op.logId))];
+  const writes = history
+    .filter((op) => op.kind === "write" && op.ok && op.offset !== undefined)
+    .sort((a, b) => logOrder.indexOf(a.logId) - logOrder.indexOf(b.logId) || a.offset! - b.offset!);
   const reads = history.filter((op) => op.kind === "read" && op.ok).sort((a, b) => a.start - b.start || a.end - b.end);
+  const versionOfWrite = new Map(writes.map((w, i) => [w, i]));
   const writesTo = new Map<string, Operation[]>();
   for (const w of writes) writesTo.set(w.key, [...(writesTo.get(w.key) ?? []), w]);
 
-  /** The offset of the write a read shows for its key: -1 for none. */
+  /** The version a read shows for its key (the position of the latest write it reflects), -1 for none. */
   const versionOf = (read: Operation): number => {
     const onKey = writesTo.get(read.key) ?? [];
     if (read.offset !== undefined) {
-      let version = -1;
-      for (const w of onKey) if (w.offset! <= read.offset) version = w.offset!;
-      return version;
+      const seen = onKey.filter((w) => w.logId === read.logId && w.offset! <= read.offset!).at(-1);
+      return seen ? versionOfWrite.get(seen)! : -1;
     }
     if (read.value === null || read.value === undefined) return -1;
-    return onKey.findLast((w) => w.value === read.value)?.offset ?? -1; // no offset recorded: go by the value
+    const seen = onKey.findLast((w) => w.value === read.value); // no offset recorded: go by the value
+    return seen ? versionOfWrite.get(seen)! : -1;
   };
-  const describe = (version: number, key: string) =>
-    version < 0 ? `${key} not found` : `${key} ${(writesTo.get(key) ?? []).find((w) => w.offset === version)?.value ?? "?"} (offset ${version})`;
+  const describe = (version: number, key: string) => (version < 0 ? `${key} not found` : `${key} ${writes[version]!.value} (offset ${writes[version]!.offset})`);
 
   const readsBy = new Map<string, Operation[]>(); // by client and key, for monotonic reads
   for (const read of reads) readsBy.set(`${read.client}\u0000${read.key}`, [...(readsBy.get(`${read.client}\u0000${read.key}`) ?? []), read]);
@@ -49,9 +53,9 @@ export function checkHistory(history: readonly Operation[]): Verdict {
     const required = (writesTo.get(read.key) ?? []).filter((w) => w.end < promisedUpTo);
     const latest = required.at(-1);
 
-    if (latest && version < latest.offset!) {
+    if (latest && version < versionOfWrite.get(latest)!) {
       const saw = describe(version, read.key);
-      const wanted = describe(latest.offset!, read.key);
+      const wanted = describe(versionOfWrite.get(latest)!, read.key);
       const ops = [latest, read];
       if (read.role === "leader" || read.final) {
         verdict.lostWrites.push({
@@ -64,10 +68,10 @@ export function checkHistory(history: readonly Operation[]): Verdict {
         verdict.staleReads.push({ kind: "stale-read", message: `${read.client} read ${saw} from ${read.node}, but ${wanted} was acknowledged ${when}`, operations: ops });
       }
       const own = required.filter((w) => w.client === read.client).at(-1);
-      if (own && version < own.offset!) {
+      if (own && version < versionOfWrite.get(own)!) {
         verdict.readYourWrites.push({
           kind: "read-your-writes",
-          message: `${read.client} read ${saw} from ${read.node} after its own write of ${describe(own.offset!, read.key)} was acknowledged`,
+          message: `${read.client} read ${saw} from ${read.node} after its own write of ${describe(versionOfWrite.get(own)!, read.key)} was acknowledged`,
           operations: [own, read],
         });
       }

@@ -22,6 +22,12 @@ export interface Operation {
   ok: boolean;
   value?: string | null;
   offset?: number;
+  /**
+   * The identity of the log `offset` belongs to. Offsets of two histories (a leader restarted
+   * without its log starts a new one) say nothing about each other: a write of one log is never
+   * visible at an offset of another. Unset: every operation is of one log.
+   */
+  logId?: string;
   /** A read made once everything had settled (every node caught up): it must show every acknowledged write. */
   final?: boolean;
   /**

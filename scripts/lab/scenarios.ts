@@ -1,0 +1,11 @@
+import type { Scenario } from "./lab.ts";
+import { boundedStaleness } from "./scenarios/bounded-staleness.ts";
+import { followerFallsBehind } from "./scenarios/follower-falls-behind.ts";
+import { lagAccumulates } from "./scenarios/lag-accumulates.ts";
+import { leaderRestartWithoutData } from "./scenarios/leader-restart-without-data.ts";
+import { monotonicReads } from "./scenarios/monotonic-reads.ts";
+import { readYourWrites } from "./scenarios/read-your-writes.ts";
+import { staleRead } from "./scenarios/stale-read.ts";
+
+/** Every scenario `pnpm lab` knows, in the order a learner meets the ideas. */
+export const scenarios: Scenario[] = [staleRead, lagAccumulates, readYourWrites, leaderRestartWithoutData, followerFallsBehind, monotonicReads, boundedStaleness];

@@ -1,0 +1,86 @@
+import { checkHistory, countAnomalies, type Anomaly } from "@lab/history";
+import { describe, expect, it } from "vitest";
+import { runScenario } from "../lab/lab.ts";
+import { scenarios } from "../lab/scenarios.ts";
+import { renderTimeline, renderTimelineHtml } from "../lab/timeline.ts";
+
+/**
+ * Every scenario of `pnpm lab`, run deterministically (a manual clock, followers driven step by
+ * step), with the history checker's verdict asserted: what the scenario is there to show must
+ * be found, and what its fix is there to prevent must not.
+ */
+const run = async (name: string) => {
+  const scenario = scenarios.find((s) => s.name === name)!;
+  const recording = await runScenario(scenario, { deterministic: true });
+  return { recording, verdict: checkHistory(recording.history), scenario };
+};
+const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
+
+describe("pnpm lab scenarios, deterministically", () => {
+  it("lists seven scenarios, each with a question whose answer is one of its choices", () => {
+    expect(scenarios.map((s) => s.name)).toEqual(["stale-read", "lag-accumulates", "read-your-writes", "leader-restart-without-data", "follower-falls-behind", "monotonic-reads", "bounded-staleness"]);
+    for (const s of scenarios) expect(s.question.choices.map((c) => c.key), s.name).toContain(s.question.answer);
+  });
+
+  it("stale-read: the follower's 404 after the create and PENDING after the confirm are stale; the leader never is", async () => {
+    const { verdict, recording } = await run("stale-read");
+    expect(verdict.staleReads.map((a) => a.operations[1]!.value)).toEqual([null, "PENDING"]);
+    expect(verdict.lostWrites).toEqual([]);
+    const reads = recording.history.filter((op) => op.kind === "read").map((op) => `${op.node}:${op.value}@${Math.round(op.start)}`);
+    expect(reads).toEqual(["follower:null@0", "follower:PENDING@3500", "follower:PENDING@3500", "leader:CONFIRMED@3500", "follower:CONFIRMED@7000"]);
+  });
+
+  it("lag-accumulates: the fifth order shows only after 2 s", async () => {
+    const { verdict, recording } = await run("lag-accumulates");
+    const fifth = recording.history.filter((op) => op.kind === "read" && op.key === "a-5").map((op) => [Math.round(op.start), op.value]);
+    expect(fifth).toEqual([
+      [400, null],
+      [1200, null],
+      [2000, "PENDING"],
+    ]);
+    expect(verdict.staleReads.length, "reads of orders not yet applied").toBe(4 + 2);
+  });
+
+  it("read-your-writes: the naive client misses its own write; the client with the offset token never does", async () => {
+    const { verdict } = await run("read-your-writes");
+    expect(by(verdict.readYourWrites)).toEqual(["naive@follower"]);
+  });
+
+  it("leader-restart-without-data: the three acknowledged writes are lost on every node", async () => {
+    const { verdict } = await run("leader-restart-without-data");
+    expect(verdict.lostWrites.map((a) => `${a.operations[0]!.key}@${a.operations[1]!.node}`).sort()).toEqual(["o-1@follower", "o-1@leader", "o-2@follower", "o-2@leader", "o-3@follower", "o-3@leader"]);
+  });
+
+  it("follower-falls-behind: it resyncs from the snapshot and nothing is lost", async () => {
+    const { verdict, recording } = await run("follower-falls-behind");
+    expect(countAnomalies(verdict)).toBe(0);
+    expect(recording.timeline.some((e) => e.lane === "follower" && e.text.startsWith("⟲ resync"))).toBe(true);
+  });
+
+  it("monotonic-reads: the hopper goes back in time; the careful reader, carrying the highest offset, never does", async () => {
+    const { verdict } = await run("monotonic-reads");
+    expect(by(verdict.monotonicReads)).toEqual(["hopper@slow"]);
+    expect(by(verdict.staleReads)).toEqual(["hopper@slow"]);
+  });
+
+  it("bounded-staleness: the slow follower refuses maxStalenessMs=1000; the only stale read is the one without a bound", async () => {
+    const { verdict, recording } = await run("bounded-staleness");
+    const reads = recording.history.filter((op) => op.kind === "read").map((op) => `${op.node}:${op.ok ? op.value : "refused"}`);
+    expect(reads).toEqual(["fast:CONFIRMED", "slow:refused", "slow:PENDING"]);
+    expect(verdict.staleReads.map((a) => a.operations[1]!.maxStalenessMs)).toEqual([undefined]);
+  });
+
+  it("renders the timeline with a lane per node and per client, each read marked fresh or stale, as text and as HTML", async () => {
+    const { recording, verdict } = await run("monotonic-reads");
+    const text = renderTimeline(recording, verdict, "en");
+    expect(text.split("\n")[0]).toMatch(/time \(ms\) │ leader +│ fast +│ slow +│ writer +│ hopper +│ careful/);
+    expect(text).toMatch(/read m-1 @slow → PENDING  ✗ stale/);
+    expect(text).toMatch(/read m-1 @slow \(minOffset=1\) → CONFIRMED  ✓ fresh/);
+    const html = renderTimelineHtml(recording, verdict, "ja", { title: "単調読み取り", summary: ["a < b"] });
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<html lang="ja">');
+    expect(html).toContain('<td class="stale">read m-1 @slow → PENDING  ✗ 古い</td>');
+    expect(html, "escaped").toContain("<li>a &lt; b</li>");
+    expect(html, "self-contained").not.toMatch(/<script|<link|src=|href=/);
+  });
+});
