@@ -75,7 +75,7 @@ describe("pnpm lab scenarios, deterministically", () => {
     const text = renderTimeline(recording, verdict, "en");
     expect(text.split("\n")[0]).toMatch(/time \(ms\) │ leader +│ fast +│ slow +│ writer +│ hopper +│ careful/);
     expect(text).toMatch(/read m-1 @slow → PENDING  ✗ stale/);
-    expect(text).toMatch(/read m-1 @slow \(minOffset=1\) → CONFIRMED  ✓ fresh/);
+    expect(text, "the careful reader waited for the slow follower").toMatch(/read m-1 @slow \(minOffset=1\) → CONFIRMED \(3000 ms\)  ✓ fresh/);
     const html = renderTimelineHtml(recording, verdict, "ja", { title: "単調読み取り", summary: ["a < b"] });
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<html lang="ja">');
