@@ -116,6 +116,7 @@ export async function startCluster(options: ClusterOptions = {}) {
       const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: upstreamUrl });
       const dataDir = spec.dataDir;
       const node = await createFollower({
+        restart: restartInPlace,
         client,
         followerId: spec.id,
         applyLagMs: spec.applyLagMs ?? options.applyLagMs ?? 0,
@@ -135,6 +136,16 @@ export async function startCluster(options: ClusterOptions = {}) {
       if (!running) throw new Error(`${spec.id} is stopped`);
       return running.node;
     };
+    /** `POST /admin/restart`: a new follower behind the same server, as a restarted process (from its DATA_DIR, or empty). */
+    async function restartInPlace() {
+      const old = running!;
+      await old.node.stop();
+      await old.client.close();
+      await old.node.close();
+      running = await boot();
+      followerSlots[index]!.slot.app = running.node.app;
+      if (run) running.node.start();
+    }
 
     return {
       id: spec.id,

@@ -597,3 +597,22 @@ describe("GET /events?waitMs -> long-polling", () => {
     expect(res.body.parameter).toBe("waitMs");
   });
 });
+
+describe("GET /watch -> what a dashboard watches", () => {
+  it("answers the newest events, the followers and the orders asked for, with a version", async () => {
+    await createOrders("o-1", "o-2");
+    const { body } = await request(app).get("/watch?ids=o-1,o-9").expect(200);
+    expect(body).toMatchObject({ ok: true, role: "leader", head: 2, followers: [], orders: { "o-1": { status: "PENDING" }, "o-9": null } });
+    expect(body.events.map((e: OrderEvent & { offset: number }) => e.offset)).toEqual([0, 1]);
+  });
+
+  it("holds a watcher that has the current version until the next write", async () => {
+    const { version } = (await request(app).get("/watch")).body;
+    const held = request(app).get(`/watch?version=${version}&waitMs=30000`).then((r) => r);
+    await clock.whenSleeping(1);
+    await createOrders("o-1");
+    const next = (await held).body;
+    expect(next.version).toBeGreaterThan(version);
+    expect(next.head).toBe(1);
+  });
+});

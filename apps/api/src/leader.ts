@@ -1,4 +1,4 @@
-import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "@lab/node";
+import { createChangeFeed, DEFAULT_FOLLOWER_TIMEOUT_MS, followersSignature, serveLog, watchRoute } from "@lab/node";
 import { createOrders, type OrderEvent, type Orders } from "@lab/orders";
 import { createMemoryLog, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
@@ -49,6 +49,26 @@ export function createLeaderApp({
     node: { id: nodeId, role: () => "leader", chain: () => [nodeId], notReady: () => undefined, stalenessMs: () => 0, leaderUrl: () => url },
     snapshot: () => ({ offset: writePath.appliedUpTo, state: [...orders.values()] }),
   });
+  // What a dashboard watches: a new version with every event, and whenever a follower visibly moves.
+  const feed = createChangeFeed(clock);
+  log.subscribe(() => feed.bump());
+  served.downstream.subscribe(() => feed.update(followersSignature(served.downstream.list())));
+  const view = (ids: string[]) => {
+    const newest = log.readFrom(Math.max(log.start, log.head - 12), 12);
+    return {
+      leader: true,
+      role: "leader",
+      nodeId,
+      url,
+      logId: log.logId,
+      start: log.start,
+      head: log.head,
+      events: newest.ok ? newest.entries : [],
+      followers: served.downstream.list(),
+      orders: Object.fromEntries(ids.map((id) => [id, orders.get(id) ?? null])),
+    };
+  };
+
   const app = express();
   app.disable("x-powered-by");
   // Express hashes every reply body (SHA-1) into an ETag so that a GET can be answered "304 Not
@@ -59,6 +79,7 @@ export function createLeaderApp({
   // The routes a leader serves most come first: each request is matched against them in turn.
   app.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
   app.use(served.router);
+  app.use(watchRoute(feed, view));
   app.get("/health", (_req, res) => {
     res.json({ ok: true, leader: true, nodeId, logId: log.logId, start: log.start, head: log.head, followersWaiting: served.waiting });
   });

@@ -33,6 +33,8 @@ export interface FollowerConfig {
 }
 
 const MINUTE = 60_000;
+/** The longest APPLY_LAG_MS: ten minutes. */
+export const MAX_APPLY_LAG_MS = 10 * MINUTE;
 
 /** Reads and checks the follower's settings; throws a ConfigError naming the variable that is wrong. */
 export function readFollowerConfig(env: Record<string, string | undefined>): FollowerConfig {
@@ -43,7 +45,7 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
     longPollMs: readWholeNumber(env, "LONG_POLL_MS", 500, { max: MAX_EVENTS_WAIT_MS }),
     batchWaitMs: readWholeNumber(env, "BATCH_WAIT_MS", 50, { max: MAX_EVENTS_WAIT_MS }),
-    applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: 10 * MINUTE }),
+    applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: MAX_APPLY_LAG_MS }),
     dataDir: env.DATA_DIR?.trim() || undefined,
     followerId: readFollowerId(env),
     retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),

@@ -1,9 +1,10 @@
-import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "@lab/node";
+import { createChangeFeed, DEFAULT_FOLLOWER_TIMEOUT_MS, followersSignature, serveLog, watchRoute } from "@lab/node";
 import { applyEvent, createOrders, replaceOrders, type Order, type OrderEvent } from "@lab/orders";
-import { createMemoryLog, createReceiver, type CascadedRow, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
+import { createLink, createMemoryLog, createReceiver, type CascadedRow, type Link, type LinkState, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { createCheckpointer } from "./checkpointer.ts";
+import { adminRoutes } from "./admin-routes.ts";
 import { followerRoutes } from "./routes.ts";
 
 /** What a follower is built from. */
@@ -39,6 +40,10 @@ export interface FollowerDeps {
   checkpointEveryMs?: number;
   /** FOLLOWER_TIMEOUT_MS: a follower of this one not heard from for this long (and with no fetch held) is disconnected. */
   followerTimeoutMs?: number;
+  /** Whether its admin routes (/admin/...) may change it: only when it is bound to loopback. Default true. */
+  adminAllowed?: boolean;
+  /** Restarts it as a process restarts (`POST /admin/restart`); unset, that route answers 501. */
+  restart?: () => Promise<void>;
 }
 
 /** A follower: its HTTP app, and its replication loop, started and stopped explicitly. */
@@ -63,6 +68,8 @@ export interface Follower {
   waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
   /** Releases its log (a file, with DATA_DIR). */
   close(): Promise<void>;
+  /** Its link to its upstream, which /admin/pause cuts. */
+  link: Link<OrderEvent, Order[]>;
 }
 
 export interface FollowerStatus {
@@ -104,6 +111,8 @@ export interface FollowerStatus {
   /** 0 when polling every pollIntervalMs, as in the chapter. */
   longPollMs: number;
   batchWaitMs: number;
+  /** Its link to its upstream: open, or held or dropped by /admin/pause. */
+  link: LinkState;
   /** Set if applying stopped because an event did not fit the state. */
   error?: string;
 }
@@ -130,8 +139,11 @@ export async function createFollower({
   longPollMs = 0,
   batchWaitMs = 0,
   followerTimeoutMs = DEFAULT_FOLLOWER_TIMEOUT_MS,
+  adminAllowed = true,
+  restart,
 }: FollowerDeps): Promise<Follower> {
   const orders = createOrders();
+  const link = createLink(client);
   const checkpointer = checkpointFile
     ? createCheckpointer({
         file: checkpointFile,
@@ -158,7 +170,7 @@ export async function createFollower({
     },
   });
   keepFrom = () => replica.appliedNext;
-  const receiver = createReceiver({ client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+  const receiver = createReceiver({ client: link.client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
 
   if (resumed) {
     replaceOrders(orders, resumed.state)();
@@ -198,10 +210,11 @@ export async function createFollower({
       acks: receiver.acks,
       lag: { events: behind, ms: behind === 0 ? 0 : oldest ? Math.max(0, clock.now() - oldest.at) : null },
       stalenessMs: receiver.freshness.appliedStalenessMs(clock.now()),
-      applyLagMs,
+      applyLagMs: replica.applyLagMs,
       pollIntervalMs,
       longPollMs,
       batchWaitMs,
+      link: link.state,
       ...(replica.failure ? { error: replica.failure.message } : {}),
     };
   };
@@ -224,16 +237,66 @@ export async function createFollower({
 
   served.downstream.subscribe(() => receiver.reportProgress()); // pass the followers below this one up the chain at once
 
+  // What a dashboard watches: a new version whenever what it shows changes (not on heartbeats).
+  const feed = createChangeFeed(clock);
+  let noting = false;
+  /** Works out, once per turn of the event loop at most, whether what a watcher sees has changed. */
+  const noteChange = () => {
+    if (noting) return;
+    noting = true;
+    setImmediate(() => {
+      noting = false;
+      const { nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, applyLagMs: lag, link: linkState, error } = status();
+      feed.update(JSON.stringify([nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, lag, linkState, error, followersSignature(served.downstream.list())]));
+    });
+  };
+  log.subscribe(noteChange);
+  served.downstream.subscribe(noteChange);
+  const view = (ids: string[]) => ({
+    follower: true,
+    role: "follower",
+    nodeId: followerId,
+    status: status(),
+    followers: served.downstream.list(),
+    orders: Object.fromEntries(ids.map((id) => [id, orders.get(id) ?? null])),
+  });
+  // A sleep of the apply loop that a change of lag cuts short, so the new lag takes effect at once.
+  let applySleep = new AbortController();
+
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(served.router);
+  app.use(watchRoute(feed, view));
+  app.use(
+    adminRoutes({
+      allowed: adminAllowed,
+      setApplyLagMs(ms) {
+        replica.setApplyLagMs(ms);
+        applySleep.abort();
+        logLine(`APPLY_LAG_MS is now ${ms} (changed through /admin/apply-lag)`);
+        noteChange();
+      },
+      cutLink(how) {
+        link.cut(how);
+        logLine(`link to ${client.leaderUrl} ${how === "hold" ? "held" : "dropped"} through /admin/pause: ${how === "hold" ? "requests wait" : "requests fail"} until /admin/resume`);
+        noteChange();
+      },
+      openLink() {
+        link.open();
+        logLine(`link to ${client.leaderUrl} open again through /admin/resume`);
+        noteChange();
+      },
+      restart,
+      status,
+    }),
+  );
   app.use(
     followerRoutes({
       orders,
       clock,
       leaderUrl: () => receiver.leaderUrl,
-      applyLagMs,
+      applyLagMs: () => replica.applyLagMs,
       position,
       waitForApplied: (offset, timeout) => replica.waitForApplied(offset, timeout),
       stalenessMs: () => receiver.freshness.appliedStalenessMs(clock.now()),
@@ -266,8 +329,13 @@ export async function createFollower({
       }
       const due = replica.nextDueAt();
       if (due === undefined) await replica.whenReceived(signal);
-      else if (due > clock.now()) await clock.sleep(due - clock.now(), signal);
-      else applyDue();
+      else if (due > clock.now()) {
+        applySleep = new AbortController();
+        const stopped = () => applySleep.abort();
+        signal.addEventListener("abort", stopped, { once: true });
+        await clock.sleep(due - clock.now(), applySleep.signal);
+        signal.removeEventListener("abort", stopped);
+      } else applyDue();
     }
   }
 
@@ -280,6 +348,7 @@ export async function createFollower({
     const waitMs = await receiver.pollOnce(signal);
     applyDue();
     checkpointer?.maybeSave(receiver.resyncs !== resyncs);
+    noteChange();
     return waitMs;
   }
 
@@ -289,6 +358,7 @@ export async function createFollower({
     if (applied > 0) {
       receiver.reportProgress();
       checkpointer?.maybeSave();
+      noteChange();
     }
     return applied;
   }
@@ -316,5 +386,6 @@ export async function createFollower({
       checkpointer?.maybeSave(true); // a clean stop loses nothing: resume exactly here
     },
     close: () => log.close(),
+    link,
   };
 }

@@ -14,7 +14,8 @@ export interface FollowerRoutesDeps {
   clock: Clock;
   /** Where writes go (the leader's URL), if this follower knows. */
   leaderUrl(): string | undefined;
-  applyLagMs: number;
+  /** APPLY_LAG_MS as it is now (an admin may change it). */
+  applyLagMs(): number;
   /** The replication position, for replies. */
   position(): { nextFrom: number; appliedOffset: number | null; head: number | null };
   /** Resolves true once `offset` is applied, false once `timeout` settles. */
@@ -65,7 +66,7 @@ export function followerRoutes(deps: FollowerRoutesDeps): Router {
       throw httpError(404, "ORDER_NOT_FOUND", "not found (maybe not replicated yet)", { follower: true, ...position() });
     }
     const { nextFrom, appliedOffset } = position();
-    res.json({ ok: true, follower: true, nextFrom, appliedOffset, applyLagMs, ...(stalenessMs === undefined ? {} : { stalenessMs }), order });
+    res.json({ ok: true, follower: true, nextFrom, appliedOffset, applyLagMs: applyLagMs(), ...(stalenessMs === undefined ? {} : { stalenessMs }), order });
   });
 
   /** Returns how stale the state may be, or throws 503 TOO_STALE if that is more than `maxStalenessMs` (or not known). */

@@ -14,6 +14,8 @@ export { checkCascadedRows, createDownstream, MAX_CASCADED_ROWS } from "./downst
 export type { CascadedRow, Downstream, FollowerState, FollowerView, Progress } from "./downstream.ts";
 export { createFreshness } from "./freshness.ts";
 export type { Freshness } from "./freshness.ts";
+export { createLink } from "./link.ts";
+export type { Link, LinkState } from "./link.ts";
 export { checkNodeId } from "./node-id.ts";
 export { createReplica } from "./replica.ts";
 export type { ReceiveResult, Replica, ReplicaOptions } from "./replica.ts";

@@ -42,7 +42,8 @@ export interface ReplicaOptions<E> {
  * fetched again from the missing one. Time is passed in (`now`), never read here, so a test
  * decides exactly when each event falls due.
  */
-export function createReplica<E>({ log, applyLagMs, apply, onApplied }: ReplicaOptions<E>) {
+export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onApplied }: ReplicaOptions<E>) {
+  let applyLagMs = initialLagMs;
   let logId: string | undefined;
   let nextFrom = log.head;
   let appliedNext = log.head; // every offset below it is applied
@@ -88,6 +89,15 @@ export function createReplica<E>({ log, applyLagMs, apply, onApplied }: ReplicaO
     /** Why applying stopped, if it did. */
     get failure() {
       return failure;
+    },
+    /** How long each event waits before it is applied. */
+    get applyLagMs() {
+      return applyLagMs;
+    },
+    /** Changes the lag, for what is waiting too: each event falls due the new lag after it was received (or after the one before it). */
+    setApplyLagMs(ms: number) {
+      applyLagMs = ms;
+      lastDueAt = Number.NEGATIVE_INFINITY; // the schedule so far was made with the old lag
     },
 
     /** Appends to the log the entries of a fetched batch that continue it exactly where this replica is. */
