@@ -16,24 +16,29 @@ try {
   process.exit(1);
 }
 const appDir = (name: string) => fileURLToPath(new URL(`../apps/${name}`, import.meta.url));
-const [leader, ...followers] = processes;
+const leader = processes[0]!;
+const dashboard = processes.at(-1)!;
+const followers = processes.slice(1, -1);
+const watchIt = `Watch it live: http://localhost:${dashboard.port} (the dashboard)`;
 
 if (followers.length === 1) {
   const [follower] = followers;
-  console.log(`Leader on http://localhost:${leader!.port}, follower on http://localhost:${follower!.port}. Try, in another terminal:
-  curl -X POST http://localhost:${leader!.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
+  console.log(`Leader on http://localhost:${leader.port}, follower on http://localhost:${follower!.port}. Try, in another terminal:
+  curl -X POST http://localhost:${leader.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
   curl http://localhost:${follower!.port}/orders/o-1
   curl http://localhost:${follower!.port}/status
+${watchIt}
 Ctrl+C stops both.
 `);
 } else if (followers.length === 0) {
-  console.log(`Leader alone on http://localhost:${leader!.port} (FOLLOWERS=0). Ctrl+C stops it.\n`);
+  console.log(`Leader alone on http://localhost:${leader.port} (FOLLOWERS=0). ${watchIt}\nCtrl+C stops it.\n`);
 } else {
   const lagOf = (p: (typeof followers)[number]) => (p.env.APPLY_LAG_MS === undefined ? "" : ` (APPLY_LAG_MS=${p.env.APPLY_LAG_MS})`);
-  console.log(`Leader on http://localhost:${leader!.port}; ${followers.length} followers: ${followers.map((p) => `http://localhost:${p.port}${lagOf(p)}`).join(", ")}. Try, in another terminal:
-  curl -X POST http://localhost:${leader!.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
-  curl http://localhost:${leader!.port}/replication
+  console.log(`Leader on http://localhost:${leader.port}; ${followers.length} followers: ${followers.map((p) => `http://localhost:${p.port}${lagOf(p)}`).join(", ")}. Try, in another terminal:
+  curl -X POST http://localhost:${leader.port}/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
+  curl http://localhost:${leader.port}/replication
 ${followers.map((p) => `  curl http://localhost:${p.port}/orders/o-1`).join("\n")}
+${watchIt}
 Ctrl+C stops them all.
 `);
 }
@@ -44,7 +49,7 @@ const { result } = concurrently(
     command: "tsx src/server.ts",
     name: p.name,
     cwd: appDir(p.app),
-    prefixColor: p.app === "api" ? "cyan" : colors[(i - 1) % colors.length]!,
+    prefixColor: p.app === "api" ? "cyan" : p.app === "dashboard" ? "white" : colors[(i - 1) % colors.length]!,
     env: p.env,
   })),
   { prefix: "{name}", padPrefix: true, killOthersOn: [] },

@@ -5,6 +5,8 @@ export { ConfigError, parseWholeNumber, readHost, readPort, readUrl, readWholeNu
 export { HttpError, httpError, jsonErrorHandler, notFoundRoute } from "./errors.ts";
 export { listen } from "./listen.ts";
 export type { Listening, ListenOptions } from "./listen.ts";
+export { chooseLang } from "./lang.ts";
+export type { Lang } from "./lang.ts";
 export { consoleLogger, silentLogger } from "./logger.ts";
 export type { LogLine } from "./logger.ts";
 export { createManualClock } from "./manual-clock.ts";

@@ -1,0 +1,145 @@
+import { fileURLToPath } from "node:url";
+import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, silentLogger, type LogLine } from "@lab/service";
+import express, { type Express, type Response } from "express";
+import { Agent, request } from "undici";
+import { TICK_MS, watchNode } from "./watcher.ts";
+
+export interface DashboardOptions {
+  leaderUrl: string;
+  followerUrls: string[];
+  /** The page's language when the browser does not say: LAB_LANG, or the system's. */
+  lang?: "en" | "ja";
+  logLine?: LogLine;
+}
+
+/** How long the cluster counts as busy after the last change: long enough to see a follower go disconnected. */
+const SETTLE_MS = 5000;
+/** The most updates a page gets in a second. */
+const MAX_UPDATES_PER_SECOND = 10;
+/** How many of the newest orders the page shows, as each node sees them. */
+const ORDERS_SHOWN = 6;
+
+interface NodeView {
+  url: string;
+  up: boolean;
+  view: Record<string, any> | null;
+}
+
+/**
+ * The live dashboard: it watches every node (`GET /watch`), merges what they say into one state,
+ * and pushes it to every open page over server-sent events (`GET /stream`), at most ten times a
+ * second while things change and not at all while the cluster is idle. The page's controls go
+ * through it: writes to the leader, and the followers' admin routes (lag, pause, resume,
+ * restart). The page and its script are files in `public/`, with nothing from a CDN.
+ */
+export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger }: DashboardOptions) {
+  const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
+  const nodes: NodeView[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
+  const streams = new Set<Response>();
+  let lastChangeAt = 0;
+  let lastSentAt = 0;
+  let pending: NodeJS.Timeout | undefined;
+  let sent = "";
+
+  /** The newest orders the leader's log mentions. */
+  const shownIds = (): string[] => {
+    const events = (nodes[0]!.view?.events ?? []) as { orderId: string }[];
+    const ids: string[] = [];
+    for (const e of [...events].reverse()) if (!ids.includes(e.orderId) && ids.length < ORDERS_SHOWN) ids.push(e.orderId);
+    return ids;
+  };
+  /** Busy: something changed a moment ago, or a follower is behind (its lag grows by the second). */
+  const busy = () =>
+    Date.now() - lastChangeAt < SETTLE_MS ||
+    nodes.slice(1).some((n) => (n.view?.status?.lag?.events ?? 0) > 0 || n.view?.status?.pending > 0) ||
+    ((nodes[0]!.view?.followers ?? []) as { lag: { events: number | null } }[]).some((f) => (f.lag.events ?? 0) > 0);
+
+  const state = () => ({ leaderUrl, lang, nodes, shownIds: shownIds() });
+  const broadcast = () => {
+    pending = undefined;
+    const data = JSON.stringify(state());
+    if (data === sent) return;
+    sent = data;
+    lastSentAt = Date.now();
+    for (const res of streams) res.write(`data: ${data}\n\n`);
+  };
+  /** Sends the new state to every page, at most MAX_UPDATES_PER_SECOND times a second. */
+  const changed = () => {
+    if (pending) return;
+    const wait = Math.max(0, lastSentAt + 1000 / MAX_UPDATES_PER_SECOND - Date.now());
+    pending = setTimeout(broadcast, wait);
+  };
+
+  const watchers = nodes.map((node) =>
+    watchNode({
+      url: node.url,
+      dispatcher,
+      ids: shownIds,
+      busy,
+      onView(view) {
+        const before = JSON.stringify(node.view?.version ?? null);
+        const wasBusy = busy();
+        node.up = view !== null;
+        node.view = view ?? node.view;
+        if (before !== JSON.stringify(view?.version ?? null) || view === null) lastChangeAt = Date.now();
+        if (!wasBusy && busy()) for (const w of watchers) w.wake(); // now busy: every node ticks
+        changed();
+      },
+    }),
+  );
+
+  /** Sends a request to a node and answers with what it said (status and JSON), so the page sees the node's own errors. */
+  const forward = async (res: Response, url: string, body?: unknown) => {
+    try {
+      const reply = await request(url, { method: "POST", dispatcher, headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? null : JSON.stringify(body) });
+      res.status(reply.statusCode).json(await reply.body.json());
+    } catch (err) {
+      res.status(502).json({ ok: false, code: "NODE_UNREACHABLE", error: `${url} did not answer (${(err as { code?: string }).code ?? (err as Error).message})` });
+    }
+    lastChangeAt = Date.now();
+    for (const w of watchers) w.wake();
+  };
+  const followerUrl = (param: string | string[] | undefined) => {
+    const index = Number(param);
+    if (!Number.isInteger(index) || index < 0 || index >= followerUrls.length) throw httpError(404, "NO_SUCH_FOLLOWER", `there is no follower ${JSON.stringify(param)}; followers are 0 to ${followerUrls.length - 1}`);
+    return followerUrls[index]!;
+  };
+
+  const app: Express = express();
+  app.disable("x-powered-by");
+  app.use(express.static(fileURLToPath(new URL("../public", import.meta.url)), { index: "index.html" }));
+  app.get("/stream", (req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.write(`data: ${JSON.stringify(state())}\n\n`);
+    streams.add(res);
+    req.on("close", () => streams.delete(res));
+  });
+  app.get("/api/state", (_req, res) => {
+    res.json(state());
+  });
+  app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrl}/orders`, readJsonObject(req, '{"id":"o-1"}')));
+  app.post("/api/orders/:id/:action", (req, res) => {
+    if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
+    return forward(res, `${leaderUrl}/orders/${encodeURIComponent(req.params.id)}/${req.params.action}`);
+  });
+  app.post("/api/followers/:i/apply-lag", express.json({ limit: 1024 }), (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/apply-lag`, readJsonObject(req, '{"applyLagMs":3000}')));
+  app.post("/api/followers/:i/pause", express.json({ limit: 1024 }), (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/pause`, req.body ?? {}));
+  app.post("/api/followers/:i/resume", (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/resume`));
+  app.post("/api/followers/:i/restart", (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/restart`));
+  app.use(notFoundRoute);
+  app.use(jsonErrorHandler(logLine));
+
+  return {
+    app,
+    /** Stops watching and ends every page's stream. */
+    async close() {
+      for (const w of watchers) w.stop();
+      if (pending) clearTimeout(pending);
+      for (const res of streams) res.end();
+      streams.clear();
+      await dispatcher.close();
+    },
+  };
+}
+
+export { TICK_MS };
