@@ -9,10 +9,12 @@ import { startCluster, type Cluster } from "../cluster.ts";
  * The live dashboard in a real browser: Debian's Chromium (CHROMIUM_PATH, or /usr/bin/chromium),
  * driven by playwright-core, against a leader and a follower 1.5 s behind on loopback. Every
  * wait is on something the page shows (Playwright's waits), never on time. Without Chromium on
- * this machine the test is skipped, saying so; CI installs it (.ci/run).
+ * this machine the test is skipped, saying so; CI installs it and sets REQUIRE_BROWSER (.ci/run),
+ * so there it runs or fails.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.REQUIRE_BROWSER) throw new Error(`REQUIRE_BROWSER is set but there is no Chromium at ${CHROMIUM}`);
 if (!haveChromium) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
