@@ -245,10 +245,12 @@ $("lang-en").addEventListener("click", () => ((lang = "en"), applyLang()));
 $("lang-ja").addEventListener("click", () => ((lang = "ja"), applyLang()));
 
 const stream = new EventSource("stream");
+let first = true;
 stream.onmessage = (event) => {
   state = JSON.parse(event.data);
-  if (!lang) {
-    lang = state.lang;
+  if (first) {
+    first = false;
+    lang = TEXT[lang] ? lang : state.lang; // ?lang=ja in the address, or the lab's (LAB_LANG, the system's)
     applyLang();
   } else render();
 };
