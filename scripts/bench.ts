@@ -27,6 +27,7 @@ const { batchWaitMs: BATCH_WAIT_MS, longPollMs: LONG_POLL_MS } = readFollowerCon
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const apiDir = here("../apps/api");
+const dashboardDir = here("../apps/dashboard");
 const workerDir = here("../apps/worker");
 const scriptsDir = here(".");
 const running: RunningProcess[] = [];
@@ -299,6 +300,63 @@ function residentMb(pid: number): number {
   }
 }
 
+/**
+ * What the live dashboard costs the leader. A leader, a long-polling follower and the dashboard
+ * (its own process), next to the bare handler. Idle: for a few seconds with no writes, how many
+ * updates an open page gets and how much CPU the leader and the follower use, with the page open
+ * and with it closed. Under load: write windows with the page open and closed in turn (bare
+ * windows between them, as in the throughput rounds); a page is a client reading /stream.
+ */
+async function measureDashboard() {
+  const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
+  const leader = await startLeader();
+  const follower = await startFollower(leader.url, true);
+  const dashboard = await start(dashboardDir, { LEADER_URL: leader.url, FOLLOWER_URLS: follower.url, DASHBOARD_PORT: "0" }, "dashboard");
+  const page = () => {
+    const closing = new AbortController();
+    let updates = 0;
+    const reading = request(`${dashboard.url}/stream`, { signal: closing.signal }).then(async (reply) => {
+      for await (const chunk of reply.body) updates += String(chunk).split("\n\n").length - 1;
+    });
+    reading.catch(() => {});
+    return { get updates() { return updates; }, close: () => closing.abort() };
+  };
+  const idleMs = smoke ? 1000 : 5000;
+  const idle = async (open: boolean) => {
+    const p = open ? page() : undefined;
+    await new Promise((r) => setTimeout(r, 6000)); // the first views, then the dashboard's 5 s of counting it all as a change
+    const before = [cpuMs(leader.proc.pid!), cpuMs(follower.proc.pid!)];
+    const updatesBefore = p?.updates ?? 0;
+    await new Promise((r) => setTimeout(r, idleMs));
+    const cpu = cpuMs(leader.proc.pid!) - before[0]! + cpuMs(follower.proc.pid!) - before[1]!;
+    const updates = (p?.updates ?? 0) - updatesBefore;
+    p?.close();
+    return { cpu, updates };
+  };
+  const idleClosed = await idle(false);
+  const idleOpen = await idle(true);
+
+  await measureWrites(leader.url, 300);
+  const ratios = { open: [] as number[], closed: [] as number[] };
+  let updatesUnderLoad = 0;
+  let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
+  for (let round = 0; round < size.rounds; round++) {
+    for (const open of [true, false]) {
+      const p = open ? page() : undefined;
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc]);
+      if (p) {
+        updatesUnderLoad += p.updates / (size.windowMs / 1000);
+        p.close();
+      }
+      const bareAfter = (await measureWrites(bare.url, size.windowMs)).perSecond;
+      (open ? ratios.open : ratios.closed).push(l.perSecond / ((bareBefore + bareAfter) / 2));
+      bareBefore = bareAfter;
+    }
+  }
+  await stopAll();
+  return { idleClosed, idleOpen, idleMs, open: median(ratios.open), closed: median(ratios.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
+}
+
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
 const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
 const percent = (r: number) => `${(r * 100).toFixed(0)}%`;
@@ -308,23 +366,25 @@ const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/7 replication latency, long-polling");
+  console.log("1/8 replication latency, long-polling");
   const longLatency = await measureLatency(true, size.samples);
-  console.log("2/7 replication latency, polling every 300 ms");
+  console.log("2/8 replication latency, polling every 300 ms");
   const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/7 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+  console.log(`3/8 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
   const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
   const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-  console.log(`4/7 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
+  console.log(`4/8 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
   const throughput = await measureThroughput();
-  console.log(`5/7 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  console.log(`5/8 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
   const catchUpLong = await measureCatchUp(size.backlog, true);
   const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`6/7 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  console.log(`6/8 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
-  console.log("7/7 replication latency one hop and two hops away (a follower of a follower)");
+  console.log("7/8 replication latency one hop and two hops away (a follower of a follower)");
   const hops = await measureHops(size.hopSamples);
+  console.log("8/8 the live dashboard: idle, and while 16 clients write with a page open and closed");
+  const dash = await measureDashboard();
 
   const { long, polled, alone } = throughput;
   const rows: [string, string, string, string][] = [
@@ -390,6 +450,15 @@ try {
     `| p99 | ${ms(hops.one.p99)} | ${ms(hops.two.p99)} (${(hops.two.p99 / hops.one.p99).toFixed(2)}x) |  |`,
   ].join("\n");
   console.log(`${manyTable}\n\n${hopTable}\n`);
+  const dashTable = [
+    "| the live dashboard | page closed | page open | target |",
+    "| --- | --- | --- | --- |",
+    `| idle for ${dash.idleMs / 1000} s: updates the page got | | ${dash.idleOpen.updates} | 0 |`,
+    `| idle for ${dash.idleMs / 1000} s: CPU of the leader and the follower | ${dash.idleClosed.cpu.toFixed(0)} ms | ${dash.idleOpen.cpu.toFixed(0)} ms | no more with the page open |`,
+    `| leader's write throughput while 16 clients write (% of bare) | ${percent(dash.closed)} | ${percent(dash.open)} (${percent(dash.open / dash.closed)} of closed) | ≥ 95% of closed |`,
+    `| updates a second the page got while they write | | ${dash.updatesPerSecond.toFixed(1)} | 4 to 10 |`,
+  ].join("\n");
+  console.log(`${dashTable}\n`);
 
   if (!smoke) {
     const cpu = cpus();
@@ -411,6 +480,10 @@ Target: eight followers cost the leader at most 20% of the throughput it has wit
 ${manyTable}
 
 ${hopTable}
+
+## The dashboard
+
+${dashTable}
 
 ## How each is measured
 
@@ -446,6 +519,11 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
 - **Catch-up**: a leader started over a ${size.backlog.toLocaleString("en-US")}-event log on disk,
   then an empty follower; from its start to having applied the last offset.
 - **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.
+- **The dashboard**: a leader, a long-polling follower and the dashboard (\`apps/dashboard\`, its
+  own process); a page is a client reading its \`/stream\`. Idle: no writes for ${dash.idleMs / 1000} s, first
+  with no page open, then with one; the page's updates after the first, and the CPU time the
+  leader and the follower used. Under load: ${size.rounds} rounds of a window with a page open and
+  one without, each next to bare windows as above.
 - **One hop and two hops**: a leader, a follower and a follower of that follower, all
   long-polling with \`APPLY_LAG_MS=0\`; one write at a time, then both followers are asked for it
   at once (\`?minOffset=\`), each answering as soon as it has applied it; ${size.hopSamples} samples.

@@ -26,9 +26,9 @@ interface NodeView {
 }
 
 /**
- * The live dashboard: it watches every node (`GET /watch`), merges what they say into one state,
- * and pushes it to every open page over server-sent events (`GET /stream`), at most ten times a
- * second while things change and not at all while the cluster is idle. The page's controls go
+ * The live dashboard: while a page is open it watches every node (`GET /watch`), merges what they
+ * say into one state, and pushes it to every open page over server-sent events (`GET /stream`),
+ * at most ten times a second while things change and not at all while the cluster is idle. The page's controls go
  * through it: writes to the leader, and the followers' admin routes (lag, pause, resume,
  * restart). The page and its script are files in `public/`, with nothing from a CDN.
  */
@@ -70,23 +70,30 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     pending = setTimeout(broadcast, wait);
   };
 
-  const watchers = nodes.map((node) =>
-    watchNode({
-      url: node.url,
-      dispatcher,
-      ids: shownIds,
-      busy,
-      onView(view) {
-        const before = JSON.stringify(node.view?.version ?? null);
-        const wasBusy = busy();
-        node.up = view !== null;
-        node.view = view ?? node.view;
-        if (before !== JSON.stringify(view?.version ?? null) || view === null) lastChangeAt = Date.now();
-        if (!wasBusy && busy()) for (const w of watchers) w.wake(); // now busy: every node ticks
-        changed();
-      },
-    }),
-  );
+  /** Watches every node while at least one page is open: nobody looking costs nothing at all. */
+  let watchers: ReturnType<typeof watchNode>[] = [];
+  const startWatching = () => {
+    watchers = nodes.map((node) =>
+      watchNode({
+        url: node.url,
+        dispatcher,
+        ids: shownIds,
+        busy,
+        onView(view) {
+          const wasBusy = busy();
+          if (view === null || view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
+          node.up = view !== null;
+          node.view = view ?? node.view;
+          if (!wasBusy && busy()) for (const w of watchers) w.wake(); // now busy: every node ticks
+          changed();
+        },
+      }),
+    );
+  };
+  const stopWatching = () => {
+    for (const w of watchers) w.stop();
+    watchers = [];
+  };
 
   /** Sends a request to a node and answers with what it said (status and JSON), so the page sees the node's own errors. */
   const forward = async (res: Response, url: string, body?: unknown) => {
@@ -112,10 +119,11 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
     res.write(`data: ${JSON.stringify(state())}\n\n`);
     streams.add(res);
-    req.on("close", () => streams.delete(res));
-  });
-  app.get("/api/state", (_req, res) => {
-    res.json(state());
+    if (streams.size === 1) startWatching();
+    req.on("close", () => {
+      streams.delete(res);
+      if (streams.size === 0) stopWatching();
+    });
   });
   app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrl}/orders`, readJsonObject(req, '{"id":"o-1"}')));
   app.post("/api/orders/:id/:action", (req, res) => {
@@ -133,7 +141,7 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     app,
     /** Stops watching and ends every page's stream. */
     async close() {
-      for (const w of watchers) w.stop();
+      stopWatching();
       if (pending) clearTimeout(pending);
       for (const res of streams) res.end();
       streams.clear();

@@ -11,7 +11,7 @@ runMain(logLine, async () => {
   const followerUrls = listed ? listed.split(",").map((url, i) => readUrl({ [`FOLLOWER_URLS[${i}]`]: url.trim() }, `FOLLOWER_URLS[${i}]`, url)) : [];
   const dashboard = createDashboard({ leaderUrl, followerUrls, lang: chooseLang(env), logLine });
   const server = await listen(dashboard.app, { host: undefined, port: readWholeNumber(env, "DASHBOARD_PORT", 3100, { max: 65535 }) });
-  logLine(`the live dashboard is on ${server.url}: open it in a browser`);
+  logLine(`listening on ${server.url} (the live dashboard: open it in a browser)`);
   return {
     async close() {
       await dashboard.close();
