@@ -28,7 +28,7 @@ if (followers.length === 1) {
   curl http://localhost:${follower!.port}/orders/o-1
   curl http://localhost:${follower!.port}/status
 ${watchIt}
-Ctrl+C stops both.
+Ctrl+C stops them all.
 `);
 } else if (followers.length === 0) {
   console.log(`Leader alone on http://localhost:${leader.port} (FOLLOWERS=0). ${watchIt}\nCtrl+C stops it.\n`);
