@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { createLeaderApp } from "@lab/api";
+import { ASYNC, createLeaderApp, type SyncSettings } from "@lab/api";
 import { applyEvent, createOrders, type Order, type OrderEvent } from "@lab/orders";
 import { createLogClient, createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
 import { Agent, request, type Dispatcher } from "undici";
@@ -53,6 +53,8 @@ export interface ClusterOptions {
   followerDataDir?: string;
   /** FOLLOWER_TIMEOUT_MS of every node. */
   followerTimeoutMs?: number;
+  /** What the leader's writes wait for (SYNC_REPLICAS, SYNC_ACK, ...); asynchronous by default. */
+  sync?: Partial<SyncSettings>;
   /** The followers, in order; default one, with the options above. */
   followers?: FollowerOptions[];
 }
@@ -92,7 +94,7 @@ export async function startCluster(options: ClusterOptions = {}) {
     const log: ReplicationLog<OrderEvent> = options.leaderDataDir
       ? await openFileLog<OrderEvent>({ file: join(options.leaderDataDir, "leader-log.jsonl"), retain: options.retainEvents, replay: (e) => applyEvent(orders, e), logLine: leaderLog })
       : createMemoryLog<OrderEvent>({ retain: options.retainEvents });
-    return { log, app: createLeaderApp({ log, orders, clock, logLine: leaderLog, nodeId: "leader", url, followerTimeoutMs: options.followerTimeoutMs }) };
+    return { log, app: createLeaderApp({ log, orders, clock, logLine: leaderLog, nodeId: "leader", url, followerTimeoutMs: options.followerTimeoutMs, sync: { ...ASYNC, ...options.sync } }) };
   };
 
   const leaderSlot = await listenLate(0);
@@ -274,6 +276,8 @@ export async function startCluster(options: ClusterOptions = {}) {
     followerStatus: () => first().status(),
     leaderHealth: () => send("GET", `${leaderUrl}/health`),
     leaderSnapshot: () => send("GET", `${leaderUrl}/snapshot`),
+    /** `POST /wait` on the leader: until `replicas` followers have `offset`. */
+    wait: (body: { offset: number; replicas: number; timeoutMs: number; ack?: string }) => send("POST", `${leaderUrl}/wait`, body),
 
     /** In driven mode: one fetch by every running follower, in order (upstreams first), each applying whatever is due. */
     async poll() {

@@ -38,3 +38,34 @@ describe("readLeaderConfig -> invalid PORT", () => {
     expect((thrown as Error).message).toContain(JSON.stringify(value));
   });
 });
+
+describe("readLeaderConfig -> synchronous replication", () => {
+  it("is asynchronous by default, as in the chapter", () => {
+    expect(readLeaderConfig({}).sync).toEqual({ replicas: 0, ack: "received", timeoutMs: 10_000, onTimeout: "error", minReplicas: 0, maxLagMs: 10_000 });
+  });
+
+  it("reads every setting", () => {
+    const env = { SYNC_REPLICAS: "2", SYNC_ACK: "applied", SYNC_TIMEOUT_MS: "500", SYNC_ON_TIMEOUT: "async", MIN_REPLICAS_TO_WRITE: "1", MIN_REPLICAS_MAX_LAG_MS: "2000" };
+    expect(readLeaderConfig(env).sync).toEqual({ replicas: 2, ack: "applied", timeoutMs: 500, onTimeout: "async", minReplicas: 1, maxLagMs: 2000 });
+  });
+
+  it.each([
+    ["SYNC_REPLICAS", "-1"],
+    ["SYNC_REPLICAS", "one"],
+    ["SYNC_ACK", "maybe"],
+    ["SYNC_TIMEOUT_MS", "0"],
+    ["SYNC_ON_TIMEOUT", "retry"],
+    ["MIN_REPLICAS_TO_WRITE", "1.5"],
+    ["MIN_REPLICAS_MAX_LAG_MS", "0"],
+  ])("%s=%s throws a ConfigError naming the variable", (name, value) => {
+    let thrown: unknown;
+    try {
+      readLeaderConfig({ [name]: value });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown, `${name}=${value} must be refused`).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(new RegExp(`^${name} `));
+    expect((thrown as Error).message).toContain(JSON.stringify(value));
+  });
+});

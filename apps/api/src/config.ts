@@ -1,5 +1,6 @@
 import { DEFAULT_RETAIN_EVENTS } from "@lab/replication";
-import { readHost, readPort, readWholeNumber } from "@lab/service";
+import { readChoice, readHost, readPort, readWholeNumber } from "@lab/service";
+import { ASYNC, type SyncSettings } from "./sync-policy.ts";
 import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "@lab/node";
 
 /** The leader's settings, read once from the environment at start-up. */
@@ -14,6 +15,8 @@ export interface LeaderConfig {
   dataDir: string | undefined;
   /** FOLLOWER_TIMEOUT_MS: a follower not heard from for this long (with no fetch held) is disconnected in `/replication`. */
   followerTimeoutMs: number;
+  /** SYNC_REPLICAS, SYNC_ACK, SYNC_TIMEOUT_MS, SYNC_ON_TIMEOUT, MIN_REPLICAS_TO_WRITE, MIN_REPLICAS_MAX_LAG_MS: what a write waits for. */
+  sync: SyncSettings;
 }
 
 /** Reads and checks the leader's settings; throws a ConfigError naming the variable that is wrong. */
@@ -24,5 +27,13 @@ export function readLeaderConfig(env: Record<string, string | undefined>): Leade
     retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),
     dataDir: env.DATA_DIR?.trim() || undefined,
     followerTimeoutMs: readWholeNumber(env, "FOLLOWER_TIMEOUT_MS", DEFAULT_FOLLOWER_TIMEOUT_MS, { min: 1, max: 600_000 }),
+    sync: {
+      replicas: readWholeNumber(env, "SYNC_REPLICAS", ASYNC.replicas, { max: 100 }),
+      ack: readChoice(env, "SYNC_ACK", ["received", "applied"], ASYNC.ack),
+      timeoutMs: readWholeNumber(env, "SYNC_TIMEOUT_MS", ASYNC.timeoutMs, { min: 1, max: 600_000 }),
+      onTimeout: readChoice(env, "SYNC_ON_TIMEOUT", ["error", "async"], ASYNC.onTimeout),
+      minReplicas: readWholeNumber(env, "MIN_REPLICAS_TO_WRITE", ASYNC.minReplicas, { max: 100 }),
+      maxLagMs: readWholeNumber(env, "MIN_REPLICAS_MAX_LAG_MS", ASYNC.maxLagMs, { min: 1, max: 600_000 }),
+    },
   };
 }

@@ -4,7 +4,10 @@ import { createMemoryLog, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { ordersRoutes } from "./orders-routes.ts";
-import { createWritePath } from "./write-path.ts";
+import { ASYNC, createSyncPolicy, type SyncSettings } from "./sync-policy.ts";
+
+export { ASYNC, type SyncSettings } from "./sync-policy.ts";
+import { createWritePath, type WritePath } from "./write-path.ts";
 
 /** What the leader is built from. Every field has a default, so `createLeaderApp()` just works. */
 export interface LeaderDeps {
@@ -22,6 +25,8 @@ export interface LeaderDeps {
   url?: string;
   /** FOLLOWER_TIMEOUT_MS: a follower not heard from for this long (and with no fetch held) is disconnected. */
   followerTimeoutMs?: number;
+  /** What a write waits for (SYNC_REPLICAS, SYNC_ACK, ...); asynchronous by default, as in the chapter. */
+  sync?: SyncSettings;
 }
 
 
@@ -40,15 +45,18 @@ export function createLeaderApp({
   nodeId = "leader",
   url,
   followerTimeoutMs = DEFAULT_FOLLOWER_TIMEOUT_MS,
+  sync: settings = ASYNC,
 }: LeaderDeps = {}): Express {
-  const writePath = createWritePath({ orders, log, clock, logLine });
+  let writePath: WritePath | undefined;
   const served = serveLog({
     log,
     clock,
     followerTimeoutMs,
     node: { id: nodeId, role: () => "leader", chain: () => [nodeId], notReady: () => undefined, stalenessMs: () => 0, leaderUrl: () => url },
-    snapshot: () => ({ offset: writePath.appliedUpTo, state: [...orders.values()] }),
+    snapshot: () => ({ offset: writePath!.appliedUpTo, state: [...orders.values()] }),
   });
+  const sync = createSyncPolicy({ settings, acknowledgements: served.acknowledgements, downstream: served.downstream, clock, logLine, head: () => log.head });
+  writePath = createWritePath({ orders, log, clock, logLine, sync });
   // What a dashboard watches: a new version with every event, and whenever a follower visibly moves.
   const feed = createChangeFeed(clock);
   log.subscribe(() => feed.bump());
@@ -65,6 +73,7 @@ export function createLeaderApp({
       head: log.head,
       events: newest.ok ? newest.entries : [],
       followers: served.downstream.list(),
+      replication: { ...sync.describe(), writesWaiting: served.acknowledgements.waiting },
       orders: Object.fromEntries(ids.map((id) => [id, orders.get(id) ?? null])),
     };
   };
@@ -81,7 +90,7 @@ export function createLeaderApp({
   app.use(served.router);
   app.use(watchRoute(feed, view));
   app.get("/health", (_req, res) => {
-    res.json({ ok: true, leader: true, nodeId, logId: log.logId, start: log.start, head: log.head, followersWaiting: served.waiting });
+    res.json({ ok: true, leader: true, nodeId, logId: log.logId, start: log.start, head: log.head, followersWaiting: served.waiting, ...(sync.reports ? { replication: sync.describe() } : {}) });
   });
 
   app.use(notFoundRoute);

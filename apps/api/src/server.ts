@@ -23,7 +23,10 @@ runMain(logLine, async () => {
   // The app is built once the port is known (PORT=0 picks one): the leader is named after it.
   let app: Express | undefined;
   const server = await listen((req, res) => app!(req, res), config);
-  app = createLeaderApp({ log, orders, clock: systemClock, logLine, nodeId: `leader-${server.port}`, url: server.url, followerTimeoutMs: config.followerTimeoutMs });
+  app = createLeaderApp({ log, orders, clock: systemClock, logLine, nodeId: `leader-${server.port}`, url: server.url, followerTimeoutMs: config.followerTimeoutMs, sync: config.sync });
+  const { sync } = config;
+  if (sync.replicas > 0) logLine(`config: SYNC_REPLICAS=${sync.replicas} SYNC_ACK=${sync.ack} SYNC_TIMEOUT_MS=${sync.timeoutMs} SYNC_ON_TIMEOUT=${sync.onTimeout}: a write is acknowledged once ${sync.replicas} ${sync.replicas === 1 ? "follower has" : "followers have"} ${sync.ack} it`);
+  if (sync.minReplicas > 0) logLine(`config: MIN_REPLICAS_TO_WRITE=${sync.minReplicas} MIN_REPLICAS_MAX_LAG_MS=${sync.maxLagMs}: writes are refused while fewer followers are heard from`);
   logLine(`listening on ${server.url} (bound to ${server.addresses.join(" and ")})`);
   return {
     async close() {

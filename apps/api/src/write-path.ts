@@ -1,6 +1,7 @@
 import { applyEvent, decide, type Order, type OrderCommand, type OrderEvent, type Orders } from "@lab/orders";
 import type { LogEntry, ReplicationLog } from "@lab/replication";
 import { httpError, type Clock, type LogLine } from "@lab/service";
+import type { Replication, SyncPolicy } from "./sync-policy.ts";
 
 const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
 
@@ -10,20 +11,23 @@ const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FO
  * 1. decide: is the command legal in the current state? The time is fixed here, once.
  * 2. append the event to the log (it gets its offset),
  * 3. apply it to the leader's own state with the same `applyEvent` every follower uses,
- * 4. wait until the log says the event is durable, and only then acknowledge.
+ * 4. wait until the log says the event is durable,
+ * 5. and, when the leader is synchronous, until enough followers have it (sync-policy.ts); only
+ *    then acknowledge.
  *
  * Steps 1 to 3 run in one synchronous step, so no other write can slip in between deciding and
  * applying, and the state always holds exactly the events before `appliedUpTo`. A refused
  * command appends nothing.
  */
-export function createWritePath({ orders, log, clock, logLine }: { orders: Orders; log: ReplicationLog<OrderEvent>; clock: Clock; logLine: LogLine }) {
+export function createWritePath({ orders, log, clock, logLine, sync }: { orders: Orders; log: ReplicationLog<OrderEvent>; clock: Clock; logLine: LogLine; sync?: SyncPolicy }) {
   let appliedUpTo = log.head;
   return {
     /** One past the last offset applied to `orders` (durable or not yet). */
     get appliedUpTo() {
       return appliedUpTo;
     },
-    async write(command: OrderCommand): Promise<{ order: Order; event: LogEntry<OrderEvent> }> {
+    async write(command: OrderCommand): Promise<{ order: Order; event: LogEntry<OrderEvent>; replication?: Replication }> {
+      sync?.admit(); // MIN_REPLICAS_TO_WRITE: refused before anything is decided or appended
       const decision = decide(orders, command, clock.now());
       if (!decision.ok) {
         const { ok: _ok, code, message, ...details } = decision;
@@ -34,7 +38,9 @@ export function createWritePath({ orders, log, clock, logLine }: { orders: Order
       appliedUpTo = event.offset + 1;
       logLine(`appended offset=${event.offset} type=${event.type} orderId=${event.orderId}`);
       await log.whenDurable(event.offset);
-      return { order, event };
+      if (!sync) return { order, event };
+      const replication = await sync.acknowledge(event.offset, () => ({ leader: true, order, event }));
+      return sync.reports ? { order, event, replication } : { order, event };
     },
   };
 }

@@ -1,5 +1,6 @@
 import {
   checkCascadedRows,
+  createAcknowledgements,
   checkNodeId,
   createDownstream,
   createTailWaiters,
@@ -15,6 +16,9 @@ import { httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/ser
 import express, { Router } from "express";
 
 const LOG_ID = /^[0-9a-f]{1,64}$/;
+
+/** The longest a `POST /wait` may wait. */
+export const MAX_WAIT_MS = 60_000;
 
 /** How long a follower may go unheard (with no fetch held) before the node it reads from calls it disconnected. */
 export const DEFAULT_FOLLOWER_TIMEOUT_MS = 3000;
@@ -58,6 +62,9 @@ export interface ServeLogOptions<S> {
  *   continue from the log.
  * - `GET /replication`: the node's view of its followers (see downstream.ts).
  * - `POST /replication/ack`: a follower's progress between fetches.
+ * - `POST /wait {offset, replicas, timeoutMs, ack}`: waits until that many followers have the
+ *   offset (received, or applied), or the time passes (Redis's WAIT): one write made synchronous
+ *   on an asynchronous node.
  *
  * A node refuses to serve a follower that would make a loop (itself, or a node it follows
  * through), with 409 REPLICATION_LOOP, and answers 503 NOT_READY while it has no log to serve.
@@ -65,6 +72,7 @@ export interface ServeLogOptions<S> {
 export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: ServeLogOptions<S>) {
   const tail = createTailWaiters(log, clock);
   const downstream = createDownstream({ log, clock, timeoutMs: followerTimeoutMs });
+  const acknowledgements = createAcknowledgements({ downstream, clock });
   const router = Router();
 
   /** The fields every reply of these routes carries: who answered, and from where in the chain. */
@@ -150,6 +158,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         head,
         heldMs: clock.now() - arrivedAt,
         stalenessMs: node.stalenessMs(),
+        ...(acknowledgements.wanted ? { ackWanted: acknowledgements.wanted } : {}),
         events: read.entries,
       };
       res.json(reply);
@@ -191,9 +200,30 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     res.json({ ok: true, ...who() });
   });
 
+  router.post("/wait", express.json({ limit: 1024 }), async (req, res) => {
+    const body = readJsonObject(req, '{"offset":12,"replicas":1,"timeoutMs":1000}');
+    const offset = readPosition(body, "offset");
+    const replicas = readPosition(body, "replicas");
+    const timeoutMs = readPosition(body, "timeoutMs");
+    const ack = body.ack ?? "received";
+    if (replicas < 1 || replicas > 100) throw httpError(400, "INVALID_BODY", `replicas must be a whole number from 1 to 100, got ${replicas}`);
+    if (timeoutMs > MAX_WAIT_MS) throw httpError(400, "INVALID_BODY", `timeoutMs must be at most ${MAX_WAIT_MS}, got ${timeoutMs}`);
+    if (ack !== "received" && ack !== "applied") throw httpError(400, "INVALID_BODY", `ack must be "received" or "applied", got ${JSON.stringify(ack)}`);
+    if (offset >= log.head) throw httpError(400, "INVALID_BODY", `offset ${offset} is not in this node's log yet (its head is ${log.head})`, { head: log.head });
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.once("close", onClose);
+    const started = clock.now();
+    const result = await acknowledgements.wait(offset, { replicas, kind: ack, timeoutMs, signal: gone.signal });
+    res.off("close", onClose);
+    if (gone.signal.aborted) return;
+    res.json({ ok: true, ...who(), offset, ack, required: replicas, replicas: result.followers.length, followers: result.followers, timedOut: !result.reached, waitedMs: clock.now() - started });
+  });
+
   return {
     router,
     downstream,
+    acknowledgements,
     /** How many fetches are held here now (long-polling followers that have everything). */
     get waiting() {
       return tail.waiting;

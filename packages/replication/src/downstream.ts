@@ -219,6 +219,17 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
       f.received = f.applied = undefined;
       changed.notify(0);
     },
+    /**
+     * Where each follower reading this node's log directly stands now (not those further down a
+     * chain): what it has received and applied (every offset below), when it was last heard from,
+     * and whether a fetch of its is held here. Positions of another log count as nothing.
+     */
+    positions(): { id: string; received: number; applied: number; lastHeardAt: number; waiting: boolean }[] {
+      return [...followers.values()].map((f) => {
+        const known = f.logId === log.logId;
+        return { id: f.id, received: known ? (f.received ?? 0) : 0, applied: known ? (f.applied ?? 0) : 0, lastHeardAt: f.lastHeardAt, waiting: f.waiting > 0 };
+      });
+    },
     /** Calls `listener` whenever a follower reports progress (or starts a resync); returns a function that unsubscribes. */
     subscribe(listener: () => void): () => void {
       return changed.subscribe(listener);

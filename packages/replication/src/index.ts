@@ -10,6 +10,8 @@ export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, MAX_EVENTS_WAIT_MS, REFUSAL_COD
 export type { AckRequest, EventsReply, ResyncNeededReply, SnapshotReply, WriteReply } from "./protocol.ts";
 export { createTailWaiters } from "./tail-waiters.ts";
 export type { TailWaiters, WaitClock } from "./tail-waiters.ts";
+export { createAcknowledgements } from "./acknowledgements.ts";
+export type { Acknowledged, Acknowledgements, AckKind } from "./acknowledgements.ts";
 export { checkCascadedRows, createDownstream, MAX_CASCADED_ROWS } from "./downstream.ts";
 export type { CascadedRow, Downstream, FollowerState, FollowerView, Progress } from "./downstream.ts";
 export { createFreshness } from "./freshness.ts";

@@ -44,6 +44,11 @@ export interface EventsReply<E> {
    * leader its received log may be; null when it cannot tell (it has not heard its own upstream).
    */
   stalenessMs?: number | null;
+  /**
+   * Set while a write (or a WAIT) is waiting for followers to have an event: the follower should
+   * report at once (fetch again without a batch pause; ack as soon as it applies, for `applied`).
+   */
+  ackWanted?: "received" | "applied";
   events: LogEntry<E>[];
 }
 

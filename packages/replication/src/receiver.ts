@@ -194,6 +194,7 @@ export function createReceiver<E, S>({
     if (got.accepted > 0) {
       if (replica.nextFrom < reply.head) return 0; // more is ready now: catch up at full speed
       if (longPollMs === 0) return pollIntervalMs;
+      if (reply.ackWanted) return 0; // a write waits for us to say we have it: say it now, no batching
       return got.accepted > 1 ? batchWaitMs : 0;
     }
     // Nothing new. A long poll the upstream held to the end can be renewed at once; an empty

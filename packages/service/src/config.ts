@@ -60,3 +60,11 @@ export function readHost(env: Env): string | undefined {
   const raw = env.HOST?.trim();
   return raw ? raw : undefined;
 }
+
+/** Reads one of `choices` from `env[name]`, or `fallback` when it is unset or empty. */
+export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be ${choices.map((c) => JSON.stringify(c)).join(" or ")}, got ${JSON.stringify(env[name])}`);
+  return raw as T;
+}
