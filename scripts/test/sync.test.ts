@@ -1,6 +1,6 @@
 import { createManualClock, type ManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
-import { startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
+import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
 import { until } from "./until.ts";
 
 /**
@@ -27,9 +27,9 @@ async function start(options: ClusterOptions) {
 }
 
 /** Resolves once the leader holds `count` writes waiting for followers. */
-const writesWaiting = (c: Cluster, count: number) =>
-  until(`${count} writes waiting for followers`, async () => ((await c.leader.replication()).body && (await watch(c)).replication.writesWaiting === count ? true : undefined));
-const watch = async (c: Cluster) => (await fetch(`${c.leader.url}/watch`)).json();
+const writesWaiting = (c: Cluster, count: number) => until(`${count} writes waiting for followers`, async () => ((await watch(c)).replication.writesWaiting === count ? true : undefined));
+/** The leader's view as a dashboard sees it: its replication mode and the writes waiting for followers. */
+const watch = async (c: Cluster) => (await sendJson("GET", `${c.leader.url}/watch`)).body as { replication: { mode: string; writesWaiting: number } };
 
 describe("SYNC_ACK=applied: a write is acknowledged only once the follower has applied it", () => {
   it("a thousand writes, each read at once from the follower: none stale", async () => {
