@@ -61,6 +61,7 @@ export function createLeaderApp({
   const feed = createChangeFeed(clock);
   log.subscribe(() => feed.bump());
   served.downstream.subscribe(() => feed.update(followersSignature(served.downstream.list())));
+  served.acknowledgements.subscribe(() => feed.bump()); // a write begins or ends waiting for followers
   const view = (ids: string[]) => {
     const newest = log.readFrom(Math.max(log.start, log.head - 12), 12);
     return {

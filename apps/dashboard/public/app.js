@@ -39,6 +39,9 @@ const TEXT = {
     noOrders: "No orders yet: create one above.",
     sent: (what) => `${what}: done`,
     failed: (what, error) => `${what}: ${error}`,
+    mode: (r) => (r.mode === "sync" ? `synchronous: a write waits until ${r.required} ${r.required === 1 ? "follower has" : "followers have"} ${r.ack} it` : r.degraded ? "asynchronous for now: the synchronous followers fell behind" : "asynchronous: a write is acknowledged before any follower has it"),
+    waiting: (n) => `${n} ${n === 1 ? "write" : "writes"} waiting for followers`,
+    acknowledged: (r) => `acknowledged ${r.mode === "sync" ? "synchronously" : "asynchronously"} after ${r.waitedMs} ms; followers that had it: ${r.followers.length ? r.followers.join(", ") : "none"}`,
   },
   ja: {
     title: "レプリケーション実験室: ライブ",
@@ -76,6 +79,9 @@ const TEXT = {
     noOrders: "まだ注文はありません。上で作ってみましょう。",
     sent: (what) => `${what}: 完了`,
     failed: (what, error) => `${what}: ${error}`,
+    mode: (r) => (r.mode === "sync" ? `同期: 書き込みは ${r.required} 台のフォロワーが${r.ack === "applied" ? "反映" : "受信"}するまで待つ` : r.degraded ? "いまは非同期: 同期のフォロワーが遅れたため" : "非同期: フォロワーに届く前に書き込みを確認する"),
+    waiting: (n) => `フォロワーを待っている書き込み ${n} 件`,
+    acknowledged: (r) => `${r.mode === "sync" ? "同期" : "非同期"}で確認（${r.waitedMs} ミリ秒待機）。持っていたフォロワー: ${r.followers.length ? r.followers.join(", ") : "なし"}`,
   },
 };
 
@@ -113,7 +119,8 @@ async function send(what, path, body) {
     const reply = await fetch(path, { method: "POST", headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = await reply.json();
     message.className = reply.ok ? "" : "error";
-    message.textContent = reply.ok ? t().sent(what) : t().failed(what, `${reply.status} ${json.code}: ${json.error}`);
+    const how = json.replication ? ` · ${t().acknowledged(json.replication)}` : "";
+    message.textContent = (reply.ok ? t().sent(what) : t().failed(what, `${reply.status} ${json.code}: ${json.error}`)) + how;
   } catch (err) {
     message.className = "error";
     message.textContent = t().failed(what, String(err));
@@ -121,7 +128,9 @@ async function send(what, path, body) {
 }
 
 function renderLeader(leader) {
-  $("leader-summary").textContent = leader.up && leader.view ? `${t().leader} ${leader.url} · ${t().head(leader.view.head, leader.view.logId)}` : `${t().leader} ${leader.url}: ${t().leaderDown}`;
+  const r = leader.view?.replication;
+  const mode = r ? ` · ${t().mode(r)}${r.writesWaiting ? ` · ${t().waiting(r.writesWaiting)}` : ""}` : "";
+  $("leader-summary").textContent = leader.up && leader.view ? `${t().leader} ${leader.url} · ${t().head(leader.view.head, leader.view.logId)}${mode}` : `${t().leader} ${leader.url}: ${t().leaderDown}`;
 }
 
 /** One lane per follower: a track of the newest offsets (applied, received, missing), its lag and its state. */

@@ -1,4 +1,5 @@
 import type { Downstream } from "./downstream.ts";
+import { createHeadListeners } from "./log.ts";
 import type { WaitClock } from "./tail-waiters.ts";
 
 /**
@@ -34,6 +35,7 @@ interface Waiter {
  */
 export function createAcknowledgements({ downstream, clock }: { downstream: Pick<Downstream, "positions" | "subscribe">; clock: WaitClock }) {
   const waiters = new Set<Waiter>();
+  const changed = createHeadListeners(); // told when waits begin and end (a dashboard shows them)
 
   /** The followers that have `offset`, in the sense of `kind`. */
   const holders = (offset: number, kind: AckKind) =>
@@ -49,6 +51,7 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
       if (have.length >= w.replicas) {
         waiters.delete(w);
         w.done({ reached: true, followers: have });
+        changed.notify(waiters.size);
       }
     }
   };
@@ -68,6 +71,8 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
     get waiting() {
       return waiters.size;
     },
+    /** Calls `listener` whenever a wait begins or ends; returns a function that unsubscribes. */
+    subscribe: (listener: () => void) => changed.subscribe(listener),
     /**
      * Resolves once `replicas` followers have `offset` (`kind`), or when `timeoutMs` passes or
      * `signal` aborts, with the followers that had it then. At once if they already do.
@@ -90,9 +95,11 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
           },
         };
         waiters.add(waiter);
+        changed.notify(waiters.size);
         void clock.sleep(timeoutMs, stop.signal).then(() => {
           if (!waiters.delete(waiter)) return; // released by a report already
           signal?.removeEventListener("abort", onAbort);
+          changed.notify(waiters.size);
           resolve({ reached: false, followers: holders(offset, kind) });
         });
       });
