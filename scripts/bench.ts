@@ -357,6 +357,50 @@ async function measureDashboard() {
   return { idleClosed, idleOpen, idleMs, open: median(ratios.open), closed: median(ratios.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
 }
 
+/**
+ * What a synchronous write costs: three leaders, each with one long-polling follower
+ * (APPLY_LAG_MS=0): asynchronous, SYNC_ACK=received and SYNC_ACK=applied (SYNC_REPLICAS=1).
+ * Latency: one write at a time, the leaders taking turns write by write, so a drift in the
+ * machine's load falls on all three. Throughput: 16 clients in windows, the leaders and the bare
+ * handler taking turns, as in the throughput rounds.
+ */
+async function measureSync() {
+  const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
+  const setups = [] as { name: "async" | "received" | "applied"; url: string; proc: RunningProcess }[];
+  for (const [name, env] of [
+    ["async", {}],
+    ["received", { SYNC_REPLICAS: "1", SYNC_ACK: "received" }],
+    ["applied", { SYNC_REPLICAS: "1", SYNC_ACK: "applied" }],
+  ] as const) {
+    const leader = await startLeader(env);
+    await startFollower(leader.url, true);
+    setups.push({ name, url: leader.url, proc: leader.proc });
+  }
+  for (const s of setups) await measureWrites(s.url, 300);
+  const latencies = { async: [] as number[], received: [] as number[], applied: [] as number[] };
+  for (let i = 0; i < size.samples; i++) {
+    for (const s of setups) {
+      const began = performance.now();
+      const reply = await json("POST", `${s.url}/orders`, { id: `sync-${nextId++}` });
+      if (reply.status !== 201) throw new Error(`${s.name} write: ${reply.status} ${JSON.stringify(reply.body)}`);
+      latencies[s.name].push(performance.now() - began);
+    }
+  }
+  const ratios = { async: [] as number[], received: [] as number[], applied: [] as number[] };
+  let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
+  for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
+    for (const s of setups) {
+      const l = await measureWrites(s.url, size.windowMs);
+      const bareAfter = (await measureWrites(bare.url, size.windowMs)).perSecond;
+      ratios[s.name].push(l.perSecond / ((bareBefore + bareAfter) / 2));
+      bareBefore = bareAfter;
+    }
+  }
+  await stopAll();
+  const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: median(ratios[name]) });
+  return { async: of("async"), received: of("received"), applied: of("applied") };
+}
+
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
 const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
 const percent = (r: number) => `${(r * 100).toFixed(0)}%`;
@@ -366,25 +410,27 @@ const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/8 replication latency, long-polling");
+  console.log("1/9 replication latency, long-polling");
   const longLatency = await measureLatency(true, size.samples);
-  console.log("2/8 replication latency, polling every 300 ms");
+  console.log("2/9 replication latency, polling every 300 ms");
   const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/8 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+  console.log(`3/9 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
   const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
   const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-  console.log(`4/8 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
+  console.log(`4/9 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
   const throughput = await measureThroughput();
-  console.log(`5/8 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  console.log(`5/9 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
   const catchUpLong = await measureCatchUp(size.backlog, true);
   const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`6/8 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  console.log(`6/9 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
-  console.log("7/8 replication latency one hop and two hops away (a follower of a follower)");
+  console.log("7/9 replication latency one hop and two hops away (a follower of a follower)");
   const hops = await measureHops(size.hopSamples);
-  console.log("8/8 the live dashboard: idle, and while 16 clients write with a page open and closed");
+  console.log("8/9 the live dashboard: idle, and while 16 clients write with a page open and closed");
   const dash = await measureDashboard();
+  console.log("9/9 synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
+  const sync = await measureSync();
 
   const { long, polled, alone } = throughput;
   const rows: [string, string, string, string][] = [
@@ -459,6 +505,14 @@ try {
     `| updates a second the page got while they write | | ${dash.updatesPerSecond.toFixed(1)} | 4 to 10 |`,
   ].join("\n");
   console.log(`${dashTable}\n`);
+  const syncTable = [
+    "| one follower, APPLY_LAG_MS=0 | asynchronous | SYNC_ACK=received | SYNC_ACK=applied | target |",
+    "| --- | --- | --- | --- | --- |",
+    `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${ms(sync.received.p50)} (+${ms(sync.received.p50 - sync.async.p50)}) | ${ms(sync.applied.p50)} (+${ms(sync.applied.p50 - sync.async.p50)}) | received ≤ asynchronous + 1.5 ms |`,
+    `| write latency p99 | ${ms(sync.async.p99)} | ${ms(sync.received.p99)} | ${ms(sync.applied.p99)} |  |`,
+    `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${percent(sync.received.ratio)} (${percent(sync.received.ratio / sync.async.ratio)} of asynchronous) | ${percent(sync.applied.ratio)} (${percent(sync.applied.ratio / sync.async.ratio)} of asynchronous) | ≥ 70% of asynchronous |`,
+  ].join("\n");
+  console.log(`${syncTable}\n`);
 
   if (!smoke) {
     const cpu = cpus();
@@ -484,6 +538,10 @@ ${hopTable}
 ## The dashboard
 
 ${dashTable}
+
+## Synchronous replication
+
+${syncTable}
 
 ## How each is measured
 
@@ -524,6 +582,11 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   with no page open, then with one; the page's updates after the first, and the CPU time the
   leader and the follower used. Under load: ${size.rounds} rounds of a window with a page open and
   one without, each next to bare windows as above.
+- **Synchronous replication**: three leaders with one long-polling follower each (\`APPLY_LAG_MS=0\`):
+  asynchronous, \`SYNC_REPLICAS=1 SYNC_ACK=received\` and \`SYNC_REPLICAS=1 SYNC_ACK=applied\`. Latency:
+  ${size.samples} writes each, one at a time, the leaders taking turns write by write. Throughput:
+  16 clients in windows of ${size.windowMs / 1000} s, the leaders and the bare handler taking turns, the median
+  of ${Math.max(1, Math.round(size.rounds / 2))} rounds.
 - **One hop and two hops**: a leader, a follower and a follower of that follower, all
   long-polling with \`APPLY_LAG_MS=0\`; one write at a time, then both followers are asked for it
   at once (\`?minOffset=\`), each answering as soon as it has applied it; ${size.hopSamples} samples.

@@ -16,6 +16,8 @@ export const systemClock: Clock = {
   sleep(ms, signal) {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
+      // No wait at all: yield to what is queued, without setTimeout's minimum of a millisecond.
+      if (ms <= 0) return void setImmediate(resolve);
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
