@@ -58,9 +58,9 @@ export function createLeaderApp({
   const sync = createSyncPolicy({ settings, acknowledgements: served.acknowledgements, downstream: served.downstream, clock, logLine, head: () => log.head });
   writePath = createWritePath({ orders, log, clock, logLine, sync });
   // What a dashboard watches: a new version with every event, and whenever a follower visibly moves.
-  const feed = createChangeFeed(clock);
+  const feed = createChangeFeed(clock, () => followersSignature(served.downstream.list()));
   log.subscribe(() => feed.bump());
-  served.downstream.subscribe(() => feed.update(followersSignature(served.downstream.list())));
+  served.downstream.subscribe(() => feed.changed());
   served.acknowledgements.subscribe(() => feed.bump()); // a write begins or ends waiting for followers
   const view = (ids: string[]) => {
     const newest = log.readFrom(Math.max(log.start, log.head - 12), 12);

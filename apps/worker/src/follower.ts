@@ -238,18 +238,11 @@ export async function createFollower({
   served.downstream.subscribe(() => receiver.reportProgress()); // pass the followers below this one up the chain at once
 
   // What a dashboard watches: a new version whenever what it shows changes (not on heartbeats).
-  const feed = createChangeFeed(clock);
-  let noting = false;
-  /** Works out, once per turn of the event loop at most, whether what a watcher sees has changed. */
-  const noteChange = () => {
-    if (noting) return;
-    noting = true;
-    setImmediate(() => {
-      noting = false;
-      const { nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, applyLagMs: lag, link: linkState, error } = status();
-      feed.update(JSON.stringify([nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, lag, linkState, error, followersSignature(served.downstream.list())]));
-    });
-  };
+  const feed = createChangeFeed(clock, () => {
+    const { nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, applyLagMs: lag, link: linkState, error } = status();
+    return JSON.stringify([nextFrom, appliedOffset, head, logId, resyncs, leaderReachable, upstreamProblem, upstreamChain, lag, linkState, error, followersSignature(served.downstream.list())]);
+  });
+  const noteChange = () => feed.changed();
   log.subscribe(noteChange);
   served.downstream.subscribe(noteChange);
   const view = (ids: string[]) => ({

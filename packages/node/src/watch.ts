@@ -4,13 +4,18 @@ import { Router } from "express";
 
 /**
  * A node's view, versioned: the version moves only when something a watcher would see changes
- * (`update` with a different signature, or `bump`). Watchers ask with the version they have and
- * are held until it moves, so a dashboard that watches an idle cluster costs nothing: no
- * request is answered, nothing is computed, until something happens.
+ * (`bump`, or `changed` when the view's `signature` comes out different). Watchers ask with the
+ * version they have and are held until it moves, so a dashboard that watches an idle cluster
+ * costs nothing: no request is answered, nothing is computed, until something happens. And
+ * while nobody watches, `changed` only marks the view as possibly changed: the signature is
+ * worked out when a watcher asks (or, while one is waiting, once per turn of the event loop),
+ * never on a hot path nobody looks at.
  */
-export function createChangeFeed(clock: Pick<Clock, "sleep">) {
+export function createChangeFeed(clock: Pick<Clock, "sleep">, signature: () => string = () => "") {
   let version = 1;
-  let signature = "";
+  let signed = "";
+  let dirty = false;
+  let checking = false;
   let waiters: (() => void)[] = [];
   const bump = () => {
     version++;
@@ -18,20 +23,35 @@ export function createChangeFeed(clock: Pick<Clock, "sleep">) {
     waiters = [];
     for (const wake of woken) wake();
   };
+  /** Works out whether the view changed since it was last signed, and moves the version if so. */
+  const settle = () => {
+    if (!dirty) return;
+    dirty = false;
+    const next = signature();
+    if (next === signed) return;
+    signed = next;
+    bump();
+  };
   return {
     get version() {
+      settle();
       return version;
     },
     /** Something visible changed. */
     bump,
-    /** Moves the version only if `next` (a summary of what a watcher sees) differs from the last one. */
-    update(next: string) {
-      if (next === signature) return;
-      signature = next;
-      bump();
+    /** Something a watcher might see may have changed: `signature` will tell. */
+    changed() {
+      dirty = true;
+      if (waiters.length === 0 || checking) return;
+      checking = true;
+      setImmediate(() => {
+        checking = false;
+        settle();
+      });
     },
     /** Resolves once the version is not `seen`, after `ms`, or when `signal` aborts. */
     async wait(seen: number, ms: number, signal?: AbortSignal): Promise<void> {
+      settle();
       if (seen !== version || ms <= 0 || signal?.aborted) return;
       const stop = new AbortController();
       const onAbort = () => stop.abort();
