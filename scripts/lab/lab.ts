@@ -116,6 +116,22 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     await cluster.poll(); // followers of followers get what their upstream just applied... and received
   };
 
+  /**
+   * Deterministic runs: lets the followers fetch, and time pass, until `pending` is answered: a
+   * read that waits on a follower (`minOffset`), a write that waits for followers (synchronous).
+   */
+  const driveUntil = async <T>(pending: Promise<T>): Promise<T> => {
+    let done = false;
+    void pending.finally(() => (done = true)).catch(() => {});
+    while (deterministic && !done) {
+      await cluster.poll(); // the followers fetch and report: a write waiting for them may be released
+      if (done) break;
+      await Promise.race([pending, manual!.whenSleeping(1)]);
+      if (!done) await step(STEP_MS);
+    }
+    return pending;
+  };
+
   const lab: Lab = {
     cluster,
     now,
@@ -126,11 +142,12 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     async write(client, op, id) {
       if (!clients.includes(client)) clients.push(client);
       const start = now();
-      const reply = op === "create" ? await cluster.createOrder(id) : op === "confirm" ? await cluster.confirm(id) : await cluster.cancel(id);
+      const reply = await driveUntil(op === "create" ? cluster.createOrder(id) : op === "confirm" ? cluster.confirm(id) : cluster.cancel(id));
       const end = now();
       const ok = reply.status < 300;
       history.push({ client, node: "leader", role: "leader", kind: "write", key: id, start, end, ok, value: reply.body.order?.status, offset: reply.body.event?.offset, logId: cluster.log.logId });
-      timeline.push({ at: start, lane: client, text: `${op} ${id}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}` });
+      const took = end - start >= 100 ? ` (${Math.round(end - start)} ms)` : "";
+      timeline.push({ at: start, lane: client, text: `${op} ${id}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}${took}` });
       if (ok) timeline.push({ at: end, lane: "leader", text: `● #${reply.body.event.offset} ${id} ${reply.body.order.status}` });
       await deliver();
       return reply;
@@ -138,15 +155,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     async read(client, node, id, query = {}) {
       if (!clients.includes(client)) clients.push(client);
       const start = now();
-      const sending = node === "leader" ? cluster.readLeader(id) : cluster.followers[node]!.read(id, query);
-      let done = false;
-      void sending.finally(() => (done = true));
-      // A read that waits on a follower (minOffset) waits on the clock: let time pass until it answers.
-      while (deterministic && !done) {
-        await Promise.race([sending, manual!.whenSleeping(1)]);
-        if (!done) await step(STEP_MS);
-      }
-      const reply = await sending;
+      const reply = await driveUntil(node === "leader" ? cluster.readLeader(id) : cluster.followers[node]!.read(id, query));
       const end = now();
       const ok = reply.status === 200 || reply.body.code === "ORDER_NOT_FOUND";
       const value: string | null = reply.status === 200 ? reply.body.order.status : null;

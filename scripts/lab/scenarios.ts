@@ -6,6 +6,7 @@ import { leaderRestartWithoutData } from "./scenarios/leader-restart-without-dat
 import { monotonicReads } from "./scenarios/monotonic-reads.ts";
 import { readYourWrites } from "./scenarios/read-your-writes.ts";
 import { staleRead } from "./scenarios/stale-read.ts";
+import { syncVsAsync } from "./scenarios/sync-vs-async.ts";
 
 /** Every scenario `pnpm lab` knows, in the order a learner meets the ideas. */
-export const scenarios: Scenario[] = [staleRead, lagAccumulates, readYourWrites, leaderRestartWithoutData, followerFallsBehind, monotonicReads, boundedStaleness];
+export const scenarios: Scenario[] = [staleRead, lagAccumulates, readYourWrites, leaderRestartWithoutData, followerFallsBehind, monotonicReads, boundedStaleness, syncVsAsync];

@@ -17,8 +17,8 @@ const run = async (name: string) => {
 const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
 
 describe("pnpm lab scenarios, deterministically", () => {
-  it("lists seven scenarios, each with a question whose answer is one of its choices", () => {
-    expect(scenarios.map((s) => s.name)).toEqual(["stale-read", "lag-accumulates", "read-your-writes", "leader-restart-without-data", "follower-falls-behind", "monotonic-reads", "bounded-staleness"]);
+  it("lists eight scenarios, each with a question whose answer is one of its choices", () => {
+    expect(scenarios.map((s) => s.name)).toEqual(["stale-read", "lag-accumulates", "read-your-writes", "leader-restart-without-data", "follower-falls-behind", "monotonic-reads", "bounded-staleness", "sync-vs-async"]);
     for (const s of scenarios) expect(s.question.choices.map((c) => c.key), s.name).toContain(s.question.answer);
   });
 
@@ -68,6 +68,18 @@ describe("pnpm lab scenarios, deterministically", () => {
     const reads = recording.history.filter((op) => op.kind === "read").map((op) => `${op.node}:${op.ok ? op.value : "refused"}`);
     expect(reads).toEqual(["fast:CONFIRMED", "slow:refused", "slow:PENDING"]);
     expect(verdict.staleReads.map((a) => a.operations[1]!.maxStalenessMs)).toEqual([undefined]);
+  });
+
+  it("sync-vs-async: no stale read; the write made while the follower was down timed out, was not required, and reached every node", async () => {
+    const { verdict, recording } = await run("sync-vs-async");
+    expect(countAnomalies(verdict)).toBe(0);
+    const writes = recording.history.filter((op) => op.kind === "write").map((op) => [op.key, op.ok, Math.round(op.end - op.start)]);
+    expect(writes).toEqual([
+      ["s-1", true, 1000],
+      ["s-2", false, 2000],
+    ]);
+    const finals = recording.history.filter((op) => op.final && op.key === "s-2").map((op) => `${op.node}:${op.value}`);
+    expect(finals).toEqual(["leader:PENDING", "follower:PENDING"]);
   });
 
   it("renders the timeline with a lane per node and per client, each read marked fresh or stale, as text and as HTML", async () => {
