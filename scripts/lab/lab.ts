@@ -148,7 +148,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       history.push({ client, node: "leader", role: "leader", kind: "write", key: id, start, end, ok, value: reply.body.order?.status, offset: reply.body.event?.offset, logId: cluster.log.logId });
       const took = end - start >= 100 ? ` (${Math.round(end - start)} ms)` : "";
       timeline.push({ at: start, lane: client, text: `${op} ${id}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}${took}` });
-      if (ok) timeline.push({ at: end, lane: "leader", text: `● #${reply.body.event.offset} ${id} ${reply.body.order.status}` });
+      if (reply.body.event) timeline.push({ at: end, lane: "leader", text: `● #${reply.body.event.offset} ${id} ${reply.body.order.status}${ok ? "" : " (in the log, not acknowledged)"}` });
       await deliver();
       return reply;
     },
