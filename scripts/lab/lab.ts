@@ -98,7 +98,9 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       if (!match) return;
       const [, lane, text] = match as unknown as [string, string, string];
       const applied = /^applied offset=(\d+) type=Order(\w+) orderId=(\S+)/.exec(text);
+      const burst = /^applied offset=(\d+)\.\.(\d+) \((\d+) events/.exec(text);
       if (applied) timeline.push({ at: now(), lane, text: `▸ #${applied[1]} ${applied[3]} ${applied[2]!.toLowerCase()}` });
+      else if (burst) timeline.push({ at: now(), lane, text: `▸ #${burst[1]}..#${burst[2]} (${burst[3]} events)` });
       else if (text.startsWith("resync")) timeline.push({ at: now(), lane, text: `⟲ resync: ${/loaded the \w+'s snapshot .* at offset (\d+)/.exec(text)?.[0] ?? text}` });
     },
   });

@@ -148,7 +148,7 @@ describe("crashes: SIGKILL in the middle of a write load", () => {
     expect(status).toMatchObject({ logId, resyncs: 0, appliedOffset: caughtUp.head - 1 });
     // After the restart it applied exactly the offsets after its checkpoint, each once, in order.
     // (Its log lines come on another channel than its replies: wait for the last one to arrive.)
-    await restarted.proc.waitForLine(new RegExp(`\\[follower\\] applied offset=${caughtUp.head - 1} `), WITHIN_MS);
+    await restarted.proc.waitForLine(new RegExp(`\\[follower\\] applied offset=(\\d+\\.\\.)?${caughtUp.head - 1} `), WITHIN_MS);
     const appliedAfter = appliedOffsets(restarted.proc.lines);
     expect(appliedAfter, "offsets applied after the restart").toEqual(Array.from({ length: caughtUp.head - from }, (_, i) => from + i));
   }, 60_000);
@@ -382,10 +382,13 @@ function waitForCheckpoint(dir: string, accept: (c: { logId: string; nextOffset:
   });
 }
 
-/** The offsets a follower says it applied, in the order it printed them. */
+/** The offsets a follower says it applied, in the order it printed them (a burst is one line: `offset=A..B`). */
 function appliedOffsets(lines: string[]): number[] {
   return lines.flatMap((line) => {
-    const match = line.match(/\[follower\] applied offset=(\d+) /);
-    return match ? [Number(match[1])] : [];
+    const match = line.match(/\[follower\] applied offset=(\d+)(?:\.\.(\d+))? /);
+    if (!match) return [];
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
   });
 }

@@ -1,6 +1,6 @@
 import { createChangeFeed, DEFAULT_FOLLOWER_TIMEOUT_MS, followersSignature, serveLog, watchRoute } from "@lab/node";
 import { applyEvent, createOrders, replaceOrders, type Order, type OrderEvent } from "@lab/orders";
-import { createLink, createMemoryLog, createReceiver, type CascadedRow, type Link, type LinkState, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
+import { createLink, createMemoryLog, createReceiver, type CascadedRow, type Link, type LinkState, type LogEntry, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { createCheckpointer } from "./checkpointer.ts";
@@ -45,6 +45,9 @@ export interface FollowerDeps {
   /** Restarts it as a process restarts (`POST /admin/restart`); unset, that route answers 501. */
   restart?: () => Promise<void>;
 }
+
+/** The most events applied in one go that get a log line each; more get one line between them. */
+const MAX_APPLIED_LINES = 5;
 
 /** A follower: its HTTP app, and its replication loop, started and stopped explicitly. */
 export interface Follower {
@@ -161,13 +164,24 @@ export async function createFollower({
   const log = await openLog({ retain: retainEvents, keepFrom: () => keepFrom() });
   if (!resumed && log.head > 0) await log.reset({ logId: newLogId(), start: 0 }); // a log with no state to go with it: start over
 
+  // One line per applied event, as the chapter shows them; a burst applied in one go (a batch
+  // fetched under load, a catch-up) is one line for all of it, not hundreds.
+  let appliedNow: { entry: LogEntry<OrderEvent>; lag: number }[] = [];
+  const logApplied = () => {
+    if (appliedNow.length <= MAX_APPLIED_LINES) {
+      for (const { entry, lag } of appliedNow) logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${lag}ms`);
+    } else {
+      const lags = appliedNow.map((a) => a.lag);
+      const last = appliedNow.at(-1)!.entry;
+      logLine(`applied offset=${appliedNow[0]!.entry.offset}..${last.offset} (${appliedNow.length} events, the last type=${last.type} orderId=${last.orderId}) lag=${Math.min(...lags)}..${Math.max(...lags)}ms`);
+    }
+    appliedNow = [];
+  };
   const replica = createReplica<OrderEvent>({
     log,
     applyLagMs,
     apply: (entry) => applyEvent(orders, entry),
-    onApplied: (entry, now) => {
-      logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${now - entry.at}ms`);
-    },
+    onApplied: (entry, now) => appliedNow.push({ entry, lag: now - entry.at }),
   });
   keepFrom = () => replica.appliedNext;
   const receiver = createReceiver({ client: link.client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
@@ -347,6 +361,7 @@ export async function createFollower({
 
   function applyDue() {
     const applied = replica.applyDue(clock.now());
+    logApplied();
     receiver.freshness.noteApplied(replica.appliedNext);
     if (applied > 0) {
       receiver.reportProgress();
