@@ -111,7 +111,10 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
       samples = [];
       samplesOf = log.logId;
     }
-    samples.push({ head, at: clock.now() });
+    const at = clock.now();
+    const last = samples.at(-1);
+    if (last && last.at === at) last.head = head; // several appends in one millisecond: one sample
+    else samples.push({ head, at });
     if (samples.length > MAX_SAMPLES) samples = samples.slice(samples.length - MAX_SAMPLES / 2);
   });
 

@@ -112,8 +112,7 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
           result.gap = { want: nextFrom, got: entry.offset };
           break;
         }
-        const { offset: _offset, ...event } = entry;
-        log.append(event as E);
+        log.append(entry); // it continues exactly at nextFrom, the log's next offset: the same one
         nextFrom++;
         result.accepted++;
       }
