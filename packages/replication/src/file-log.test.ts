@@ -365,3 +365,27 @@ describe("file log -> keepFrom", () => {
     expect({ start: log.start, head: log.head }).toEqual({ start: 1, head: 7 });
   });
 });
+
+describe("file log -> epochs and truncation", () => {
+  it("keeps its epoch history across a reopen, and a truncation cuts the file and the history", async () => {
+    const first = await openLog();
+    await first.log.beginEpoch(1);
+    await appendDurably(first.log, 0, 1, 2);
+    await first.log.beginEpoch(2);
+    await appendDurably(first.log, 3, 4);
+    expect(await first.log.truncate(3)).toEqual(entriesFor(3, [3, 4]));
+    await appendDurably(first.log, 30);
+    await closeLog(first.log);
+    expect(fileLines().slice(1)).toEqual(entriesFor(0, [0, 1, 2, 30]));
+    const { log, replayed } = await openLog();
+    expect(replayed).toEqual(entriesFor(0, [0, 1, 2, 30]));
+    expect(log.epochs).toEqual([{ epoch: 1, start: 0 }]);
+  });
+
+  it("refuses to open beside an epoch history that is not one", async () => {
+    const first = await openLog();
+    await closeLog(first.log);
+    writeFileSync(`${file}.epochs`, '[{"epoch":2,"start":0},{"epoch":1,"start":1}]');
+    await expect(openLog()).rejects.toThrow(/epochs must grow/);
+  });
+});

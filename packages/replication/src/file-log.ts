@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, truncateSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, truncateSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAtomically } from "./atomic-file.ts";
+import { checkHistory, latestEpoch, truncateHistory, type EpochHistory } from "./epochs.ts";
 import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export interface FileLogOptions<E> {
@@ -56,6 +57,8 @@ export async function openFileLog<E>({ file, retain, keepFrom, replay = () => {}
     };
   });
   let kept = memory ?? memoryLog(header.logId, header.start ?? 0); // the entries kept in memory for followers (the file keeps them all)
+  const epochsFile = `${file}.epochs`;
+  let epochs: EpochHistory = readEpochs(epochsFile).filter((e) => e.start <= kept.head);
   const recovered = kept.head - (header.start ?? 0);
   if (recovered > 0) logLine(`recovered log ${header.logId} from ${file}: ${recovered} events`);
 
@@ -125,10 +128,34 @@ export async function openFileLog<E>({ file, retain, keepFrom, replay = () => {}
     },
     subscribe: listeners.subscribe,
     trim: () => kept.discardBefore(durableHead - keep),
-    async reset({ logId, start }) {
+    get epochs() {
+      return epochs;
+    },
+    async beginEpoch(epoch, begins = unwrittenUpTo) {
+      if (epoch <= latestEpoch(epochs)) throw new RangeError(`epoch ${epoch} does not follow epoch ${latestEpoch(epochs)}`);
+      const next = [...epochs, { epoch, start: begins }];
+      writeFileAtomically(epochsFile, JSON.stringify(next)); // on disk before the epoch's first entry can be
+      epochs = next;
+    },
+    async truncate(offset) {
+      if (failure) throw failure;
+      while (flushing) await flushing;
+      if (offset >= durableHead) return [];
+      const removed = cutFile(file, offset);
+      await kept.truncate(offset);
+      durableHead = unwrittenUpTo = offset;
+      const next = truncateHistory(epochs, offset);
+      if (next.length !== epochs.length) writeFileAtomically(epochsFile, JSON.stringify(next));
+      epochs = next;
+      listeners.notify(durableHead);
+      return removed as LogEntry<E>[];
+    },
+    async reset({ logId, start, epochs: history = [] }) {
       if (failure) throw failure;
       while (flushing) await flushing;
       // The new header replaces the whole file in one rename: a crash leaves the old log or the new one.
+      writeFileAtomically(epochsFile, JSON.stringify(history));
+      epochs = history;
       writeFileAtomically(file, `${JSON.stringify(newHeader(logId, start))}\n`);
       await handle.close();
       handle = await open(file, "a");
@@ -227,6 +254,48 @@ function parseLine(line: string, file: string, lineNumber: number): unknown {
   } catch {
     throw new Error(`${file} line ${lineNumber} is not valid JSON: the log is corrupt (only a partial last line is repaired)`);
   }
+}
+
+/** The epoch history kept beside a log file (`<file>.epochs`), or none if there is no such file. */
+function readEpochs(epochsFile: string): EpochHistory {
+  let text: string;
+  try {
+    text = readFileSync(epochsFile, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${epochsFile} is not an epoch history (not JSON)`);
+  }
+  const check = checkHistory(parsed);
+  if (!check.ok) throw new Error(`${epochsFile}: ${check.message}`);
+  return check.history;
+}
+
+/**
+ * Cuts the log file back to its entries before `offset` (synced), and returns the entries it
+ * cut. Reads the file from the start to find where that entry's line begins: truncating a log is
+ * rare (a replaced leader rejoining), and the file keeps no index.
+ */
+function cutFile(file: string, offset: number): unknown[] {
+  const text = readFileSync(file, "utf8");
+  const lines = text.split("\n");
+  const header = checkHeader(JSON.parse(lines[0]!), file);
+  const keepLines = 1 + Math.max(0, offset - (header.start ?? 0));
+  const removed = lines.slice(keepLines).filter((l) => l !== "").map((l) => JSON.parse(l) as unknown);
+  const bytes = Buffer.byteLength(lines.slice(0, keepLines).join("\n")) + 1;
+  truncateSync(file, bytes);
+  const fd = openSync(file, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return removed;
 }
 
 /** Creates the file with its header atomically: a crash leaves either no file or a whole header. */

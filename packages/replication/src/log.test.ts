@@ -161,3 +161,24 @@ describe("memory log -> keepFrom", () => {
     expect({ start: log.start, head: log.head }).toEqual({ start: 5, head: 7 });
   });
 });
+
+describe("memory log -> epochs and truncation", () => {
+  it("records where each epoch began and drops a suffix, returning it", async () => {
+    const log = createMemoryLog<{ n: number }>();
+    await log.beginEpoch(1);
+    for (let n = 0; n < 3; n++) log.append({ n });
+    await log.beginEpoch(2);
+    for (let n = 3; n < 5; n++) log.append({ n });
+    expect(log.epochs).toEqual([
+      { epoch: 1, start: 0 },
+      { epoch: 2, start: 3 },
+    ]);
+    await expect(log.beginEpoch(2), "epochs only grow").rejects.toThrow(RangeError);
+    expect(await log.truncate(3)).toEqual([
+      { offset: 3, n: 3 },
+      { offset: 4, n: 4 },
+    ]);
+    expect({ head: log.head, epochs: log.epochs }).toEqual({ head: 3, epochs: [{ epoch: 1, start: 0 }] });
+    expect(log.append({ n: 9 }), "the next append takes the dropped offset").toEqual({ offset: 3, n: 9 });
+  });
+});

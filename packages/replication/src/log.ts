@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { latestEpoch, truncateHistory, type EpochHistory } from "./epochs.ts";
 
 /** An event as it sits in the log: the event itself plus the offset the log gave it. */
 export type LogEntry<E> = { offset: number } & E;
@@ -45,12 +46,26 @@ export interface ReplicationLog<E> {
    * after applying, when `keepFrom` has moved and more may go.
    */
   trim(): void;
+  /** Which leadership wrote which offsets (see epochs.ts); empty for a log that never recorded one. */
+  readonly epochs: EpochHistory;
+  /**
+   * Begins leadership `epoch` (greater than every epoch before it): the next entry appended is
+   * its first. Kept with the log (on disk, for a log on disk) before it resolves.
+   */
+  beginEpoch(epoch: number, start?: number): Promise<void>;
+  /**
+   * Drops every entry from `offset` on and returns them: the suffix a replaced leader wrote that
+   * its successor never had. The epoch history loses every epoch that began at or after it.
+   * Subscribers are told of the new head.
+   */
+  truncate(offset: number): Promise<LogEntry<E>[]>;
   /**
    * Discards every entry and starts another history: identity `logId`, empty, its next offset
-   * `start`. A follower does this when it resyncs from a snapshot taken at `start`, so that the log
-   * it serves its own followers is always the one its state was built from. Subscribers are told.
+   * `start`, with the epoch history `epochs` (a snapshot's). A follower does this when it resyncs
+   * from a snapshot taken at `start`, so that the log it serves its own followers is always the
+   * one its state was built from. Subscribers are told.
    */
-  reset(position: { logId: string; start: number }): Promise<void>;
+  reset(position: { logId: string; start: number; epochs?: EpochHistory }): Promise<void>;
   /** Releases what the log holds open (a file); the log must not be used afterwards. */
   close(): Promise<void>;
 }
@@ -81,6 +96,8 @@ export interface MemoryLogOptions {
   retain?: number;
   /** The first offset (0 unless the log continues an older one whose start was discarded). */
   start?: number;
+  /** Its epoch history so far (read back from disk, or a snapshot's). */
+  epochs?: EpochHistory;
   /**
    * Retention never discards this offset or any after it. A follower passes the first offset it
    * has not applied yet: it still has to apply those entries, and its snapshot (its applied
@@ -103,6 +120,7 @@ export function createMemoryLog<E>({
   logId = newLogId(),
   retain = DEFAULT_RETAIN_EVENTS,
   start: firstOffset = 0,
+  epochs: firstEpochs = [],
   keepFrom = () => Number.POSITIVE_INFINITY,
 }: MemoryLogOptions = {}): ReplicationLog<E> & { discardBefore(offset: number): void } {
   if (!Number.isSafeInteger(retain) || retain < 1) throw new RangeError(`retain must be a whole number of at least 1, got ${retain}`);
@@ -113,6 +131,7 @@ export function createMemoryLog<E>({
   let base = firstOffset;
   let dropped = 0;
   let identity = logId;
+  let history: EpochHistory = firstEpochs;
 
   const start = () => base + dropped;
   const head = () => base + entries.length;
@@ -159,11 +178,32 @@ export function createMemoryLog<E>({
       return { ok: true, entries: slice, nextFrom: offset + slice.length };
     },
     subscribe: listeners.subscribe,
+    get epochs() {
+      return history;
+    },
+    async beginEpoch(epoch, begins = head()) {
+      if (epoch <= latestEpoch(history)) throw new RangeError(`epoch ${epoch} does not follow epoch ${latestEpoch(history)}`);
+      history = [...history, { epoch, start: begins }];
+    },
+    async truncate(offset) {
+      if (offset >= head()) return [];
+      const removed = entries.slice(Math.max(offset, start()) - base) as LogEntry<E>[];
+      if (offset < start()) {
+        // Below what is kept: nothing before `offset` is left to keep.
+        entries = [];
+        base = offset;
+        dropped = 0;
+      } else entries.length = offset - base;
+      history = truncateHistory(history, offset);
+      listeners.notify(head());
+      return removed;
+    },
     async reset(position) {
       identity = position.logId;
       entries = [];
       base = position.start;
       dropped = 0;
+      history = position.epochs ?? [];
       listeners.notify(head());
     },
     close: () => Promise.resolve(),
