@@ -184,7 +184,7 @@ export async function createFollower({
     onApplied: (entry, now) => appliedNow.push({ entry, lag: now - entry.at }),
   });
   keepFrom = () => replica.appliedNext;
-  const receiver = createReceiver({ client: link.client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
+  const receiver = createReceiver({ client: link.client, replica, clock, followerId, downstream: (): CascadedRow[] => served.downstream.report(followerId), describe: (e) => ` ${e.type} ${e.orderId}`, pollIntervalMs, longPollMs, batchWaitMs, logLine, batchLimit, restore: (state) => replaceOrders(orders, state) });
 
   if (resumed) {
     replaceOrders(orders, resumed.state)();

@@ -166,3 +166,40 @@ describe("POST /replication/ack", () => {
     await expectRefused(() => request(app).post("/replication/ack").type("json").send("{"), 400, "INVALID_JSON");
   });
 });
+
+describe("GET /events -> across leaderships (epochs)", () => {
+  /** This node's log: epoch 1 wrote offsets 0-2, epoch 2 offsets 3-4. */
+  const withEpochs = async () => {
+    log = createMemoryLog<{ n: number }>({ logId: LOG_ID, epochs: [{ epoch: 1, start: 0 }, { epoch: 2, start: 3 }] });
+    for (let n = 0; n < 5; n++) log.append({ n });
+    const served = serveLog({ log, clock, node, followerTimeoutMs: TIMEOUT_MS, snapshot: () => ({ offset: log.head, state: [] }) });
+    app = express();
+    app.use(served.router);
+    app.use(jsonErrorHandler(() => {}));
+  };
+
+  it("says its latest epoch and its history in every reply, and in its snapshot", async () => {
+    await withEpochs();
+    const { body } = await request(app).get("/events?from=5").expect(200);
+    expect(body).toMatchObject({ epoch: 2, epochs: [{ epoch: 1, start: 0 }, { epoch: 2, start: 3 }] });
+    expect((await request(app).get("/snapshot")).body.epochs).toEqual([{ epoch: 1, start: 0 }, { epoch: 2, start: 3 }]);
+  });
+
+  it("tells a follower whose log goes past the end of its epoch here where to cut it: 409 DIVERGED", async () => {
+    await withEpochs();
+    // The follower followed the leader of epoch 1 and received up to offset 5: offsets 3-5 never existed here in epoch 1.
+    const res = await expectRefused(() => request(app).get("/events?from=6&epoch=1&follower=f-1&applied=6"), 409, "DIVERGED", /epoch 1 ends at offset 3 in this log, but the follower's log goes on to 5: drop offsets 3 to 5/);
+    expect(res.body).toMatchObject({ truncateTo: 3, epoch: 2 });
+  });
+
+  it("serves a follower of an older epoch whose log is a prefix of this one, with no resync", async () => {
+    await withEpochs();
+    const { body } = await request(app).get("/events?from=3&epoch=1").expect(200);
+    expect(body.events.map((e: { offset: number }) => e.offset)).toEqual([3, 4]);
+  });
+
+  it("refuses a follower that has seen a newer leadership than this node: 409 STALE_EPOCH", async () => {
+    await withEpochs();
+    await expectRefused(() => request(app).get("/events?from=5&epoch=3"), 409, "STALE_EPOCH", /latest leadership is epoch 2, but the follower has seen epoch 3: this node was replaced/);
+  });
+});

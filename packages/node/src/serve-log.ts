@@ -1,5 +1,7 @@
 import {
   checkCascadedRows,
+  endOfEpoch,
+  latestEpoch,
   createAcknowledgements,
   checkNodeId,
   createDownstream,
@@ -106,6 +108,33 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
       head: log.head,
     });
 
+  /**
+   * A follower that has seen leadership `followerEpoch` and asks from `from`. If this node has
+   * never seen that epoch, it is an older leader than the one the follower knows: refuse
+   * (STALE_EPOCH), do not lead it back into the past. If the follower's log goes past where that
+   * epoch ends here, it holds entries this log never had (a replaced leader's unshipped writes):
+   * tell it where to cut (DIVERGED), as Kafka's leader answers OffsetsForLeaderEpoch.
+   */
+  const refuseAcrossEpochs = (from: number, followerEpoch: number) => {
+    const mine = latestEpoch(log.epochs);
+    if (followerEpoch > mine) {
+      throw httpError(409, "STALE_EPOCH", `this node's latest leadership is epoch ${mine}, but the follower has seen epoch ${followerEpoch}: this node was replaced; follow the newer leader`, {
+        ...who(),
+        epoch: mine,
+      });
+    }
+    const end = endOfEpoch(log.epochs, followerEpoch, log.head);
+    if (from > end) {
+      throw httpError(409, "DIVERGED", `epoch ${followerEpoch} ends at offset ${end} in this log, but the follower's log goes on to ${from - 1}: drop offsets ${end} to ${from - 1}, which this log never had`, {
+        ...who(),
+        logId: log.logId,
+        truncateTo: end,
+        epoch: mine,
+        epochs: log.epochs,
+      });
+    }
+  };
+
   router.get("/events", async (req, res) => {
     const from = readQueryNumber(req.query, "from", { fallback: 0 });
     const limit = readQueryNumber(req.query, "limit", { fallback: DEFAULT_EVENTS_LIMIT, min: 1, max: MAX_EVENTS_LIMIT });
@@ -116,6 +145,8 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const cascaded = readCascaded(req.query.downstream);
     refuseUntilReady();
     if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId);
+    const followerEpoch = readQueryNumber(req.query, "epoch");
+    if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch);
 
     // The fetch reports where the follower is, if it is somewhere in this log.
     const inLog = from >= log.start && from <= log.head;
@@ -152,6 +183,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         ok: true,
         ...who(),
         logId: log.logId,
+        ...(log.epochs.length ? { epoch: latestEpoch(log.epochs), epochs: log.epochs } : {}),
         start: log.start,
         from,
         nextFrom: read.nextFrom,
@@ -172,7 +204,8 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const follower = readFollower(req.query.follower, "follower");
     refuseUntilReady();
     const { offset, state } = snapshot();
-    const body = JSON.stringify({ ok: true, ...who(), logId: log.logId, offset, state });
+    const epochs = log.epochs.filter((e) => e.start <= offset);
+    const body = JSON.stringify({ ok: true, ...who(), logId: log.logId, offset, ...(epochs.length ? { epochs } : {}), state });
     if (follower !== undefined) downstream.snapshotFetched(follower);
     // The state may hold events not yet on disk: a follower must never receive what could be lost.
     if (offset > 0) await log.whenDurable(offset - 1);

@@ -19,6 +19,8 @@ export type { Freshness } from "./freshness.ts";
 export { createLink } from "./link.ts";
 export type { Link, LinkState } from "./link.ts";
 export { checkNodeId } from "./node-id.ts";
+export { checkHistory as checkEpochHistory, endOfEpoch, epochAt, latestEpoch, truncateHistory } from "./epochs.ts";
+export type { EpochHistory, EpochStart } from "./epochs.ts";
 export { createReplica } from "./replica.ts";
 export type { ReceiveResult, Replica, ReplicaOptions } from "./replica.ts";
 export { createReceiver, MAX_BACKOFF_MS } from "./receiver.ts";

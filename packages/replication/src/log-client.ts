@@ -42,6 +42,8 @@ export interface FetchOptions {
   applied?: number | undefined;
   /** The followers below this one, to report up the chain (see downstream.ts). */
   downstream?: CascadedRow[] | undefined;
+  /** The latest leadership the follower has seen (see epochs.ts): an older upstream refuses, a diverged log is told where to cut. */
+  epoch?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -104,7 +106,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, signal } = {}) {
+    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, epoch, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
       if (logId !== undefined) url.searchParams.set("logId", logId);
@@ -113,6 +115,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
       if (follower !== undefined) url.searchParams.set("follower", follower);
       if (applied !== undefined) url.searchParams.set("applied", String(applied));
       if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));
+      if (epoch !== undefined) url.searchParams.set("epoch", String(epoch));
       const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);

@@ -1,4 +1,5 @@
 import type { CascadedRow } from "./downstream.ts";
+import type { EpochHistory } from "./epochs.ts";
 import type { LogEntry } from "./log.ts";
 
 /**
@@ -31,6 +32,9 @@ export interface EventsReply<E> {
   /** Where writes go: the leader's URL as the leader gave it (a follower passes on what it was told). */
   leaderUrl?: string;
   logId: string;
+  /** The upstream's latest leadership, and its epoch history (see epochs.ts); absent before any was recorded. */
+  epoch?: number;
+  epochs?: EpochHistory;
   /** The first offset the upstream still holds. */
   start: number;
   from: number;
@@ -96,6 +100,8 @@ export interface SnapshotReply<S> {
   leader?: true;
   follower?: true;
   logId: string;
+  /** The epoch history up to `offset`. */
+  epochs?: EpochHistory;
   offset: number;
   state: S;
 }
@@ -106,8 +112,10 @@ export const DEFAULT_EVENTS_LIMIT = 1000;
  * Why a node will not serve its log to a follower (HTTP 409 or 503, never retried at full speed):
  * - REPLICATION_LOOP: the follower asking is this node, or one of the nodes this node follows.
  * - NOT_READY: this node is a follower that has no log yet (it has not reached its own upstream).
+ * - STALE_EPOCH: the follower has seen a newer leadership than this node knows: it was replaced.
+ * - DIVERGED: the follower's log has entries this one never had; the reply says where to cut it.
  */
-export const REFUSAL_CODES = { loop: "REPLICATION_LOOP", notReady: "NOT_READY" } as const;
+export const REFUSAL_CODES = { loop: "REPLICATION_LOOP", notReady: "NOT_READY", staleEpoch: "STALE_EPOCH", diverged: "DIVERGED" } as const;
 
 /** The most one `/events` reply will hold, whatever the follower asks for. */
 export const MAX_EVENTS_LIMIT = 10_000;

@@ -309,3 +309,45 @@ describe("createReceiver -> resync", () => {
     expect(lines).toEqual([expect.stringMatching(/^resync #1: LOG_ID_MISMATCH: another log; loaded the leader's snapshot of log 00000000000000bb at offset 7 \(1 thing\)/)]);
   });
 });
+
+describe("createReceiver -> leaderships (epochs)", () => {
+  it("takes on the upstream's epochs as it receives their entries, and says the latest in every fetch", async () => {
+    const epochs = [{ epoch: 1, start: 0 }, { epoch: 2, start: 1 }];
+    const receiver = receiverWith([reply(0, [e0, e1], 2, { epoch: 2, epochs }), reply(2, [], 2, { epoch: 2, epochs })]);
+    await receiver.pollOnce();
+    expect(replica.epochs).toEqual(epochs);
+    await receiver.pollOnce();
+    expect(client.calls[1]).toMatchObject({ from: 2, epoch: 2 });
+  });
+
+  it("refuses an upstream of an older leadership than it has seen, and backs off", async () => {
+    const receiver = receiverWith([reply(0, [e0], 1, { epoch: 3, epochs: [{ epoch: 3, start: 0 }] }), reply(1, [e1], 2, { epoch: 2, epochs: [{ epoch: 2, start: 0 }] })]);
+    await receiver.pollOnce();
+    expect(await receiver.pollOnce(), "backs off").toBe(POLL_MS);
+    expect(replica.nextFrom, "nothing taken from the older leader").toBe(1);
+    expect(receiver.problem).toMatch(/is at epoch 2, but this follower has seen epoch 3: it was replaced/);
+  });
+
+  it("drops the suffix the new leader's history never had, names each event, and carries on from there", async () => {
+    replica = replicaWithLag(1000); // received, not applied yet
+    const diverged = new LeaderReplyError(409, "DIVERGED", "drop offsets 1 to 2", { ok: false, code: "DIVERGED", truncateTo: 1, epoch: 2 });
+    client = fakeClient([reply(0, [e0, e1, e2], 3), diverged, reply(1, [], 1)]);
+    const receiver = createReceiver({ client, replica, clock, followerId: "f-1", pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), restore: () => () => "", describe: (e) => ` n=${e.n}` });
+    await receiver.pollOnce();
+    expect(await receiver.pollOnce(), "fetches again at once").toBe(0);
+    expect(replica.nextFrom).toBe(1);
+    expect(lines).toEqual([expect.stringMatching(/never had offsets 1 to 2: dropped 2 events this follower had received \(1 n=7, 2 n=14\)/)]);
+    expect([receiver.truncations, receiver.resyncs]).toEqual([1, 0]);
+  });
+
+  it("resyncs from a snapshot when it had applied some of what it drops", async () => {
+    const diverged = new LeaderReplyError(409, "DIVERGED", "drop offsets 1 to 2", { ok: false, code: "DIVERGED", truncateTo: 1, epoch: 2 });
+    client = fakeClient([reply(0, [e0, e1, e2], 3), diverged]);
+    client.scriptSnapshots(snapshotReply(1, "state at 1"));
+    const receiver = createReceiver({ client, replica, clock, followerId: "f-1", pollIntervalMs: POLL_MS, logLine: (l) => lines.push(l), restore: () => () => "restored" });
+    await receiver.pollOnce();
+    replica.applyDue(clock.now()); // offsets 0-2 applied: the state holds 1 and 2
+    await receiver.pollOnce();
+    expect([replica.nextFrom, replica.appliedNext, receiver.resyncs]).toEqual([1, 1, 1]);
+  });
+});

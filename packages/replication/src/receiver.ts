@@ -1,7 +1,9 @@
 import type { CascadedRow } from "./downstream.ts";
+import { latestEpoch } from "./epochs.ts";
 import { createFreshness } from "./freshness.ts";
 import { LeaderReplyError, LeaderUnreachableError, type LogClient } from "./log-client.ts";
 import { DEFAULT_EVENTS_LIMIT, REFUSAL_CODES, RESYNC_CODES, type EventsReply } from "./protocol.ts";
+import type { LogEntry } from "./log.ts";
 import type { Replica } from "./replica.ts";
 import type { WaitClock } from "./tail-waiters.ts";
 
@@ -16,6 +18,8 @@ export interface ReceiverOptions<E, S> {
   followerId: string;
   /** The followers below this one, reported up with every fetch so the leader sees the whole tree. */
   downstream?: () => CascadedRow[];
+  /** A few words naming an entry in log lines (" OrderCreated o-1"); nothing by default. */
+  describe?: (entry: LogEntry<E>) => string;
   pollIntervalMs: number;
   logLine: (line: string) => void;
   /** How many events one fetch asks for. */
@@ -79,6 +83,7 @@ export function createReceiver<E, S>({
   clock,
   followerId,
   downstream = () => [],
+  describe = () => "",
   pollIntervalMs,
   logLine,
   batchLimit = DEFAULT_EVENTS_LIMIT,
@@ -95,6 +100,7 @@ export function createReceiver<E, S>({
   let lastProblem = "";
   let problem: string | undefined;
   let resyncs = 0;
+  let truncations = 0;
   let fetches = 0;
   let acks = 0;
   let upstreamChain: string[] = [];
@@ -115,10 +121,28 @@ export function createReceiver<E, S>({
     const snapshot = await client.fetchSnapshot({ follower: followerId, signal });
     const replaceState = restore(snapshot.state);
     let summary = "";
-    await replica.reset({ logId: snapshot.logId, nextOffset: snapshot.offset }, () => (summary = replaceState()));
+    await replica.reset({ logId: snapshot.logId, nextOffset: snapshot.offset, epochs: snapshot.epochs ?? [] }, () => (summary = replaceState()));
     freshness.reset();
     resyncs++;
     logLine(`resync #${resyncs}: ${reason}; loaded the ${upstream()}'s snapshot of log ${snapshot.logId} at offset ${snapshot.offset} (${summary}), following from there`);
+  };
+
+  /**
+   * The upstream's history left this follower's at some offset (it followed a leader that was
+   * replaced): drops what it received from there on, saying exactly which events, and carries on
+   * from there. If it had applied some of them, its state holds writes that exist nowhere else
+   * now: it reloads the upstream's snapshot (a full resync).
+   */
+  const cutDivergedSuffix = async (body: { truncateTo?: unknown }, signal: AbortSignal | undefined): Promise<number> => {
+    const to = body?.truncateTo;
+    if (typeof to !== "number" || !Number.isSafeInteger(to) || to < 0) throw new LeaderReplyError(409, "BAD_REPLY", "a DIVERGED reply without truncateTo", body);
+    const { dropped, appliedPast } = await replica.truncate(to);
+    const what = dropped.map((e) => `${e.offset}${describe(e)}`).join(", ");
+    logLine(`the ${upstream()}'s history never had offsets ${to} to ${to + dropped.length - 1}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
+    truncations++;
+    if (appliedPast) await resync(`some of them were applied already`, signal);
+    noteSuccess(replica.nextFrom);
+    return 0;
   };
 
   /**
@@ -175,6 +199,11 @@ export function createReceiver<E, S>({
       noteFailure("loop", loop, true);
       return backoffMs();
     }
+    const seen = latestEpoch(replica.epochs);
+    if (reply.epoch !== undefined && reply.epoch < seen) {
+      noteFailure("stale epoch", `${upstream()} at ${client.leaderUrl} is at epoch ${reply.epoch}, but this follower has seen epoch ${seen}: it was replaced; not following it`, true);
+      return backoffMs();
+    }
     if (replica.logId !== undefined && reply.logId !== replica.logId) {
       // An upstream that ignored the logId we sent: its offsets are not ours either.
       await resync(`the ${upstream()} sent log ${reply.logId}, not ${replica.logId}`, signal);
@@ -189,6 +218,7 @@ export function createReceiver<E, S>({
       return backoffMs();
     }
     await replica.whenDurable();
+    if (reply.epochs) await replica.mirrorEpochs(reply.epochs);
     noteSuccess(from);
     freshness.noteReply({ sentAt, heldMs: reply.heldMs ?? 0, stalenessMs: reply.stalenessMs === undefined ? 0 : reply.stalenessMs, head: reply.head, complete: replica.received >= reply.head });
     if (got.accepted > 0) {
@@ -251,6 +281,10 @@ export function createReceiver<E, S>({
     get resyncs() {
       return resyncs;
     },
+    /** How many times it dropped a suffix its upstream's history never had. */
+    get truncations() {
+      return truncations;
+    },
     /** How many fetches the upstream has answered with events or with nothing new: events received / fetches is the batch size. */
     get fetches() {
       return fetches;
@@ -294,13 +328,21 @@ export function createReceiver<E, S>({
       reported = Math.max(reported, applied);
       reportedBelow = JSON.stringify(below);
       try {
-        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, signal });
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, signal });
         inFlight = false;
         return await accept(from, sentAt, reply, signal);
       } catch (err) {
         inFlight = false;
         if (signal?.aborted) return 0;
         if (err instanceof LeaderReplyError && (err.body as { follower?: unknown } | undefined)?.follower === true) upstreamIsLeader = false;
+        if (err instanceof LeaderReplyError && err.code === REFUSAL_CODES.diverged) {
+          try {
+            return await cutDivergedSuffix(err.body as { truncateTo?: unknown }, signal);
+          } catch (cutErr) {
+            if (signal?.aborted) return 0;
+            err = cutErr;
+          }
+        }
         if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
           try {
             await resync(`${err.code}: ${err.message}`, signal);

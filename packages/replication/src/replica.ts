@@ -1,3 +1,4 @@
+import { latestEpoch, type EpochHistory } from "./epochs.ts";
 import type { LogEntry, ReplicationLog } from "./log.ts";
 
 /** What `receive` did with a batch from the upstream. */
@@ -183,10 +184,32 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
      * `nextOffset` (a snapshot's): nobody ever sees the new state at the old position or the old
      * state at the new one. Readers waiting for an offset the new position covers are released.
      */
-    async reset(position: { logId: string; nextOffset: number }, replaceState: () => void = () => {}) {
-      await log.reset({ logId: position.logId, start: position.nextOffset });
+    async reset(position: { logId: string; nextOffset: number; epochs?: EpochHistory }, replaceState: () => void = () => {}) {
+      await log.reset({ logId: position.logId, start: position.nextOffset, epochs: position.epochs ?? [] });
       replaceState();
       adopt(position.logId, position.nextOffset);
+    },
+
+    /** Which leadership wrote which offsets of what this replica received. */
+    get epochs(): EpochHistory {
+      return log.epochs;
+    },
+
+    /** Records the upstream's epochs that begin within what this replica has received and are newer than its own. */
+    async mirrorEpochs(history: EpochHistory) {
+      for (const e of history) if (e.epoch > latestEpoch(log.epochs) && e.start <= nextFrom) await log.beginEpoch(e.epoch, e.start);
+    },
+
+    /**
+     * Drops every received entry from `offset` on (the suffix a replaced leader wrote that the
+     * new one never had) and returns them. `appliedPast`: some of them were already applied, so
+     * the state holds writes that no longer exist anywhere: the caller must replace it.
+     */
+    async truncate(offset: number): Promise<{ dropped: LogEntry<E>[]; appliedPast: boolean }> {
+      const dropped = await log.truncate(offset);
+      nextFrom = Math.min(nextFrom, offset);
+      arrivals = arrivals.filter((a) => a.upTo <= offset);
+      return { dropped, appliedPast: appliedNext > offset };
     },
 
     /**
