@@ -81,7 +81,8 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
         busy,
         onView(view) {
           const wasBusy = busy();
-          if (view === null || view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
+          // A change: a new version, a node coming back, or one going down (not each failed attempt after).
+          if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
           node.up = view !== null;
           node.view = view ?? node.view;
           if (!wasBusy && busy()) for (const w of watchers) w.wake(); // now busy: every node ticks
