@@ -48,11 +48,11 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     for (const e of [...events].reverse()) if (!ids.includes(e.orderId) && ids.length < ORDERS_SHOWN) ids.push(e.orderId);
     return ids;
   };
-  /** Busy: something changed a moment ago, or a follower is behind (its lag grows by the second). */
+  /** Busy: something changed a moment ago, or a follower that is there is behind (its lag grows by the second). */
   const busy = () =>
     Date.now() - lastChangeAt < SETTLE_MS ||
-    nodes.slice(1).some((n) => (n.view?.status?.lag?.events ?? 0) > 0 || n.view?.status?.pending > 0) ||
-    ((nodes[0]!.view?.followers ?? []) as { lag: { events: number | null } }[]).some((f) => (f.lag.events ?? 0) > 0);
+    nodes.slice(1).some((n) => n.up && ((n.view?.status?.lag?.events ?? 0) > 0 || n.view?.status?.pending > 0)) ||
+    ((nodes[0]!.view?.followers ?? []) as { state: string; lag: { events: number | null } }[]).some((f) => f.state !== "disconnected" && (f.lag.events ?? 0) > 0);
 
   const state = () => ({ leaderUrl, lang, nodes, shownIds: shownIds() });
   const broadcast = () => {
