@@ -140,6 +140,7 @@ export function createReceiver<E, S>({
     const what = dropped.map((e) => `${e.offset}${describe(e)}`).join(", ");
     logLine(`the ${upstream()}'s history never had offsets ${to} to ${to + dropped.length - 1}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
     truncations++;
+    freshness.reset(); // what the old upstream's replies proved was about a history that is gone
     if (appliedPast) await resync(`some of them were applied already`, signal);
     noteSuccess(replica.nextFrom);
     return 0;
