@@ -1,10 +1,9 @@
 import { join } from "node:path";
-import { ASYNC, createLeaderApp, type SyncSettings } from "@lab/api";
+import { ASYNC, createFollower, createLeaderApp, type Follower, type SyncSettings } from "@lab/node";
 import { applyEvent, createOrders, type Order, type OrderEvent } from "@lab/orders";
 import { createLogClient, createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
 import { Agent, request, type Dispatcher } from "undici";
 import { listen, silentLogger, systemClock, type Clock, type Listening, type LogLine } from "@lab/service";
-import { createFollower, type Follower } from "@lab/worker";
 import type { Express } from "express";
 
 /** A reply as the harness hands it to a test: the status and the parsed JSON body. */

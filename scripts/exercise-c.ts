@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { SyncSettings } from "@lab/api";
+import type { SyncSettings } from "@lab/node";
 import { startCluster } from "./cluster.ts";
 
 /**

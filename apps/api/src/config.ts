@@ -1,6 +1,6 @@
 import { DEFAULT_RETAIN_EVENTS } from "@lab/replication";
 import { readChoice, readHost, readPort, readWholeNumber } from "@lab/service";
-import { ASYNC, type SyncSettings } from "./sync-policy.ts";
+import { ASYNC, type SyncSettings } from "@lab/node";
 import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "@lab/node";
 
 /** The leader's settings, read once from the environment at start-up. */

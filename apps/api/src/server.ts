@@ -4,7 +4,7 @@ import { createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replicat
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import type { Express } from "express";
 import { readLeaderConfig } from "./config.ts";
-import { createLeaderApp } from "./leader.ts";
+import { createLeaderApp } from "@lab/node";
 
 // The leader's entry point: read the config, open the log (rebuilding the state from it), listen.
 const logLine = consoleLogger("leader");

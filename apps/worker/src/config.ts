@@ -1,4 +1,4 @@
-import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "@lab/node";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS, MAX_APPLY_LAG_MS } from "@lab/node";
 import { checkNodeId, DEFAULT_RETAIN_EVENTS, MAX_EVENTS_WAIT_MS } from "@lab/replication";
 import { ConfigError, readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
 
@@ -33,8 +33,6 @@ export interface FollowerConfig {
 }
 
 const MINUTE = 60_000;
-/** The longest APPLY_LAG_MS: ten minutes. */
-export const MAX_APPLY_LAG_MS = 10 * MINUTE;
 
 /** Reads and checks the follower's settings; throws a ConfigError naming the variable that is wrong. */
 export function readFollowerConfig(env: Record<string, string | undefined>): FollowerConfig {

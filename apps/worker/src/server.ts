@@ -4,7 +4,7 @@ import { createLogClient, openFileLog } from "@lab/replication";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import type { Express } from "express";
 import { readFollowerConfig } from "./config.ts";
-import { createFollower, type Follower } from "./follower.ts";
+import { createFollower, type Follower } from "@lab/node";
 
 // The follower's entry point: read the config, listen, build the follower (named after its port
 // unless FOLLOWER_ID says otherwise), start replicating. POST /admin/restart builds it again, as

@@ -2,3 +2,10 @@ export { DEFAULT_FOLLOWER_TIMEOUT_MS, MAX_WAIT_MS, serveLog } from "./serve-log.
 export type { LogServer, ServeLogOptions, ServingNode } from "./serve-log.ts";
 export { createChangeFeed, followersSignature, MAX_WATCH_WAIT_MS, watchRoute } from "./watch.ts";
 export type { ChangeFeed } from "./watch.ts";
+export { BODY_LIMIT_BYTES, createLeaderApp } from "./leader.ts";
+export type { LeaderDeps } from "./leader.ts";
+export { createFollower } from "./follower.ts";
+export type { Follower, FollowerDeps, FollowerStatus } from "./follower.ts";
+export { MAX_APPLY_LAG_MS } from "./admin-routes.ts";
+export { ASYNC, createSyncPolicy } from "./sync-policy.ts";
+export type { Replication, SyncPolicy, SyncSettings } from "./sync-policy.ts";

@@ -1,6 +1,8 @@
-import { MAX_APPLY_LAG_MS } from "./config.ts";
 import { httpError, readJsonObject } from "@lab/service";
 import express, { Router, type Request } from "express";
+
+/** The longest APPLY_LAG_MS: ten minutes. */
+export const MAX_APPLY_LAG_MS = 600_000;
 
 export interface AdminDeps {
   /** Whether this follower may be changed through these routes: only when it is bound to loopback. */

@@ -1,4 +1,5 @@
-import { createChangeFeed, DEFAULT_FOLLOWER_TIMEOUT_MS, followersSignature, serveLog, watchRoute } from "@lab/node";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "./serve-log.ts";
+import { createChangeFeed, followersSignature, watchRoute } from "./watch.ts";
 import { createOrders, type OrderEvent, type Orders } from "@lab/orders";
 import { createMemoryLog, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";

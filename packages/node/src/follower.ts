@@ -1,11 +1,12 @@
-import { createChangeFeed, DEFAULT_FOLLOWER_TIMEOUT_MS, followersSignature, serveLog, watchRoute } from "@lab/node";
+import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "./serve-log.ts";
+import { createChangeFeed, followersSignature, watchRoute } from "./watch.ts";
 import { applyEvent, createOrders, replaceOrders, type Order, type OrderEvent } from "@lab/orders";
 import { createLink, createMemoryLog, createReceiver, type CascadedRow, type Link, type LinkState, type LogEntry, createReplica, DEFAULT_RETAIN_EVENTS, newLogId, type LogClient, type ReplicationLog } from "@lab/replication";
 import { jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import { createCheckpointer } from "./checkpointer.ts";
 import { adminRoutes } from "./admin-routes.ts";
-import { followerRoutes } from "./routes.ts";
+import { followerRoutes } from "./follower-routes.ts";
 
 /** What a follower is built from. */
 export interface FollowerDeps {
