@@ -1,7 +1,6 @@
-import { join } from "node:path";
-import { ASYNC, createFollower, createLeaderApp, type Follower, type SyncSettings } from "@lab/node";
-import { applyEvent, createOrders, type Order, type OrderEvent } from "@lab/orders";
-import { createLogClient, createMemoryLog, openFileLog, type ReplicationLog } from "@lab/replication";
+import { ASYNC, bootNode, createFollower, FOLLOWING_DEFAULTS, nodeFiles, type Follower, type LabNode, type SyncSettings } from "@lab/node";
+import type { Order, OrderEvent } from "@lab/orders";
+import { createLogClient } from "@lab/replication";
 import { Agent, request, type Dispatcher } from "undici";
 import { listen, silentLogger, systemClock, type Clock, type Listening, type LogLine } from "@lab/service";
 import type { Express } from "express";
@@ -87,13 +86,22 @@ export async function startCluster(options: ClusterOptions = {}) {
     return { server, slot };
   };
 
-  /** Builds a leader the way server.ts does: its state comes from its log (read back from disk, or new). */
+  /** Builds the leader the way apps/api's server.ts does: its state comes from its log (read back from disk, or new). */
   const bootLeader = async (url: string) => {
-    const orders = createOrders();
-    const log: ReplicationLog<OrderEvent> = options.leaderDataDir
-      ? await openFileLog<OrderEvent>({ file: join(options.leaderDataDir, "leader-log.jsonl"), retain: options.retainEvents, replay: (e) => applyEvent(orders, e), logLine: leaderLog })
-      : createMemoryLog<OrderEvent>({ retain: options.retainEvents });
-    return { log, app: createLeaderApp({ log, orders, clock, logLine: leaderLog, nodeId: "leader", url, followerTimeoutMs: options.followerTimeoutMs, sync: { ...ASYNC, ...options.sync } }) };
+    const node = await bootNode({
+      id: "leader",
+      url,
+      startAs: "leader",
+      files: options.leaderDataDir ? nodeFiles(options.leaderDataDir, "leader") : undefined,
+      following: { ...FOLLOWING_DEFAULTS, longPollMs: options.longPollMs ?? 0, batchWaitMs: options.batchWaitMs ?? 0 },
+      sync: { ...ASYNC, ...options.sync },
+      retainEvents: options.retainEvents,
+      followerTimeoutMs: options.followerTimeoutMs,
+      clock,
+      logLine: leaderLog,
+    });
+    if (run) node.start(); // it runs nothing while it leads, but follows at once if it is made to
+    return { log: node.log, app: node.app, node };
   };
 
   const leaderSlot = await listenLate(0);
@@ -109,9 +117,10 @@ export async function startCluster(options: ClusterOptions = {}) {
   const makeFollower = (spec: (typeof specs)[number], index: number) => {
     const port = followerSlots[index]!.server.port;
     const url = followerSlots[index]!.server.url;
-    const upstreamUrl = spec.upstream === undefined ? leaderUrl : followerSlots[spec.upstream]!.server.url;
+    /** Its LEADER_URL: the leader's, or another follower's; a restart may give it another. */
+    let upstreamUrl = spec.upstream === undefined ? leaderUrl : followerSlots[spec.upstream]!.server.url;
     let server: Listening | undefined = followerSlots[index]!.server;
-    let running: { node: Follower; client: ReturnType<typeof createLogClient<OrderEvent, Order[]>> } | undefined;
+    let running: { node: Follower } | undefined;
 
     const boot = async () => {
       const client = createLogClient<OrderEvent, Order[]>({ leaderUrl: upstreamUrl });
@@ -119,6 +128,7 @@ export async function startCluster(options: ClusterOptions = {}) {
       const node = await createFollower({
         restart: restartInPlace,
         client,
+        url,
         followerId: spec.id,
         applyLagMs: spec.applyLagMs ?? options.applyLagMs ?? 0,
         pollIntervalMs: spec.pollIntervalMs ?? options.pollIntervalMs ?? 300,
@@ -128,10 +138,11 @@ export async function startCluster(options: ClusterOptions = {}) {
         followerTimeoutMs: options.followerTimeoutMs,
         clock,
         logLine: (line) => logLine(`[${spec.id}] ${line}`),
-        openLog: dataDir ? (o) => openFileLog<OrderEvent>({ file: join(dataDir, "follower-log.jsonl"), ...o }) : undefined,
-        checkpointFile: dataDir ? join(dataDir, "follower-checkpoint.json") : undefined,
+        files: dataDir ? nodeFiles(dataDir, "follower") : undefined,
+        sync: { ...ASYNC, ...options.sync },
       });
-      return { node, client };
+      if (run) node.start();
+      return { node };
     };
     const current = () => {
       if (!running) throw new Error(`${spec.id} is stopped`);
@@ -141,11 +152,9 @@ export async function startCluster(options: ClusterOptions = {}) {
     async function restartInPlace() {
       const old = running!;
       await old.node.stop();
-      await old.client.close();
       await old.node.close();
       running = await boot();
       followerSlots[index]!.slot.app = running.node.app;
-      if (run) running.node.start();
     }
 
     return {
@@ -162,8 +171,11 @@ export async function startCluster(options: ClusterOptions = {}) {
       async boot() {
         running = await boot();
         followerSlots[index]!.slot.app = running.node.app;
-        if (run) running.node.start();
       },
+      /** `POST /admin/promote`: it becomes the leader of a new epoch. */
+      promote: () => send("POST", `${url}/admin/promote`),
+      /** `POST /admin/follow`: it follows the node at `upstream` from now on. */
+      follow: (upstream: string) => send("POST", `${url}/admin/follow`, { leaderUrl: upstream }),
       /** Reads an order from this follower; `query` such as `{ minOffset: 3 }`. */
       read: (id: string, query: Record<string, number> = {}) => {
         const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
@@ -182,13 +194,13 @@ export async function startCluster(options: ClusterOptions = {}) {
         await stopped.node.stop();
         await server?.close();
         server = undefined;
-        await stopped.client.close();
         await stopped.node.close();
         await dropConnections();
       },
-      /** Starts it again on the same port, as a new process (resuming from its checkpoint and log with a DATA_DIR). */
-      async start() {
+      /** Starts it again on the same port, as a new process (resuming from its checkpoint and log with a DATA_DIR), with another LEADER_URL if given. */
+      async start(restartWith: { leaderUrl?: string } = {}) {
         if (running) return;
+        if (restartWith.leaderUrl) upstreamUrl = restartWith.leaderUrl;
         if (!server) {
           const again = await listenLate(port);
           followerSlots[index] = again;
@@ -200,8 +212,8 @@ export async function startCluster(options: ClusterOptions = {}) {
        * Resolves once it has applied everything the leader has logged; fails after `withinMs` (a
        * safety net against a hung test, not a way to wait) with where it got stuck.
        */
-      async expectCaughtUp(withinMs = 10_000) {
-        const want = leader.log.head - 1;
+      async expectCaughtUp(withinMs = 10_000, of: { log: { head: number } } = leader) {
+        const want = of.log.head - 1;
         if (want < 0) return;
         const node = current();
         let timer: NodeJS.Timeout | undefined;
@@ -249,11 +261,21 @@ export async function startCluster(options: ClusterOptions = {}) {
         await leaderServer?.close();
         leaderServer = undefined;
         await dropConnections();
-        await leader.log.close();
+        await leader.node.stop();
+        await leader.node.close();
         leader = await bootLeader(leaderUrl);
         await this.start();
       },
       replication: () => send("GET", `${leaderUrl}/replication`),
+      status: () => send("GET", `${leaderUrl}/status`),
+      /** The node started as the leader, whatever its role now. */
+      get node(): LabNode {
+        return leader.node;
+      },
+      /** `POST /admin/follow`: the leader follows the node at `upstream` from now on (it steps down). */
+      follow: (upstream: string) => send("POST", `${leaderUrl}/admin/follow`, { leaderUrl: upstream }),
+      /** In driven mode, once it follows: one fetch from its upstream, applying whatever is due. */
+      poll: () => leader.node.following!.pollOnce(),
     },
     /** Every follower, in the order of `options.followers`. */
     followers,
@@ -278,10 +300,16 @@ export async function startCluster(options: ClusterOptions = {}) {
     /** `POST /wait` on the leader: until `replicas` followers have `offset`. */
     wait: (body: { offset: number; replicas: number; timeoutMs: number; ack?: string }) => send("POST", `${leaderUrl}/wait`, body),
 
-    /** In driven mode: one fetch by every running follower, in order (upstreams first), each applying whatever is due. */
+    /** In driven mode: one fetch by every running node that follows, in order (the first leader, then the followers), each applying whatever is due. */
     async poll() {
-      for (const f of followers) if (f.running) await f.poll();
+      if (leaderServer && leader.node.following) await leader.node.following.pollOnce();
+      for (const f of followers) if (f.running && f.node.following) await f.poll();
     },
+
+    /** Writes to any node: `at` is its URL (the leader's by default). */
+    createOrderAt: (at: string, id: string) => send("POST", `${at}/orders`, { id }),
+    confirmAt: (at: string, id: string) => send("POST", `${at}/orders/${id}/confirm`),
+    readAt: (at: string, id: string) => send("GET", `${at}/orders/${id}`),
 
     /** Resolves once the first follower has applied everything the leader has logged. */
     expectCaughtUp: (withinMs?: number) => first().expectCaughtUp(withinMs),
@@ -289,8 +317,9 @@ export async function startCluster(options: ClusterOptions = {}) {
     /** Stops every follower, the leader's server and its log. */
     async close() {
       for (const f of [...followers].reverse()) await f.stop();
+      await leader.node.stop();
       await leaderServer?.close();
-      await leader.log.close();
+      await leader.node.close();
       await connections.close();
     },
   };

@@ -5,8 +5,12 @@ import express, { Router, type Request } from "express";
 export const MAX_APPLY_LAG_MS = 600_000;
 
 export interface AdminDeps {
-  /** Whether this follower may be changed through these routes: only when it is bound to loopback. */
+  /** Whether this node may be changed through these routes: only when it is bound to loopback. */
   allowed: boolean;
+  /** Makes a follower the leader of a new epoch; answers what it now is. */
+  promote(): Promise<object>;
+  /** Makes this node follow the node at a URL, once it has checked that it can; answers what it now is. */
+  follow(leaderUrl: string): Promise<object>;
   setApplyLagMs(ms: number): void;
   cutLink(how: "hold" | "drop"): void;
   openLink(): void;
@@ -18,24 +22,41 @@ export interface AdminDeps {
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 /**
- * Routes that change a running follower, for live demos (the dashboard's controls):
+ * Routes that change a running node, for live demos (the dashboard's controls) and failover:
+ * - `POST /admin/promote`: a follower becomes the leader of a new epoch;
+ * - `POST /admin/follow {"leaderUrl": URL}`: this node (a leader, too) follows the node at URL;
  * - `POST /admin/apply-lag {"applyLagMs": N}`: change APPLY_LAG_MS, for what is waiting too;
  * - `POST /admin/pause {"mode": "hold" | "drop"}`: cut its link to its upstream (fault
  *   injection): requests wait, or fail at once as if the upstream were unreachable;
  * - `POST /admin/resume`: open the link again;
  * - `POST /admin/restart`: restart it as a process restarts (from its DATA_DIR, or empty).
- * They answer only on loopback, and only for a follower bound to loopback: anyone who can reach a
- * follower bound elsewhere must not be able to change it. Each answers with the new status.
+ * The last four are a follower's. They answer only on loopback, and only for a node bound to
+ * loopback: anyone who can reach a node bound elsewhere must not be able to change it. Each
+ * answers with the new status.
  */
 export function adminRoutes(deps: AdminDeps): Router {
   const router = Router();
   const json = express.json({ limit: 1024 });
   const guard = (req: Request) => {
     if (!deps.allowed) {
-      throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes are served only by a follower bound to loopback (HOST unset, 127.0.0.1 or ::1); this one is bound elsewhere");
+      throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes are served only by a node bound to loopback (HOST unset, 127.0.0.1 or ::1); this one is bound elsewhere");
     }
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes answer only requests from this machine (loopback)");
   };
+
+  router.post("/admin/promote", async (req, res) => {
+    guard(req);
+    res.json(await deps.promote());
+  });
+
+  router.post("/admin/follow", json, async (req, res) => {
+    guard(req);
+    const value = readJsonObject(req, '{"leaderUrl":"http://127.0.0.1:3001"}').leaderUrl;
+    if (typeof value !== "string" || value.length > 200 || !/^https?:\/\/[^\s/?#]+\/?$/.test(value)) {
+      throw httpError(400, "INVALID_BODY", `leaderUrl must be a node's base URL such as http://127.0.0.1:3001, got ${JSON.stringify(value)}`);
+    }
+    res.json(await deps.follow(value.replace(/\/$/, "")));
+  });
 
   router.post("/admin/apply-lag", json, (req, res) => {
     guard(req);
@@ -64,9 +85,9 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.post("/admin/restart", async (req, res) => {
     guard(req);
-    if (!deps.restart) throw httpError(501, "NOT_IMPLEMENTED", "this follower cannot restart itself here");
+    if (!deps.restart) throw httpError(501, "NOT_IMPLEMENTED", "this node cannot restart itself here");
     await deps.restart();
-    res.json({ ok: true, follower: true, restarted: true });
+    res.json({ ok: true, restarted: true });
   });
 
   return router;

@@ -48,3 +48,5 @@ export function createCheckpointer({ file, clock, everyMs, position, state, logL
     },
   };
 }
+
+export type Checkpointer = ReturnType<typeof createCheckpointer>;

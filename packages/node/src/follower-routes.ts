@@ -22,8 +22,6 @@ export interface FollowerRoutesDeps {
   waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
   /** How stale the applied state may be, as the follower can prove (see freshness.ts); null when it cannot tell. */
   stalenessMs(): number | null;
-  /** The body of `GET /status`. */
-  status(): object;
 }
 
 /**
@@ -43,14 +41,6 @@ export function followerRoutes(deps: FollowerRoutesDeps): Router {
     return url ? `the leader at ${url}` : "the leader (its address is not known here yet: this follower has not heard from its upstream)";
   };
   const router = Router();
-
-  router.get("/health", (_req, res) => {
-    res.json({ ok: true, follower: true });
-  });
-
-  router.get("/status", (_req, res) => {
-    res.json(deps.status());
-  });
 
   router.get("/orders/:id", async (req, res) => {
     const check = checkOrderId(req.params.id);

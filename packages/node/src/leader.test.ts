@@ -300,9 +300,9 @@ describe("GET /events -> an empty log", () => {
 
 describe("GET /health", () => {
   it("reports the leader's head", async () => {
-    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", logId: log.logId, start: 0, head: 0, followersWaiting: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", role: "leader", epoch: 0, logId: log.logId, start: 0, head: 0, followersWaiting: 0 });
     await createOrders("o-1", "o-2");
-    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", logId: log.logId, start: 0, head: 2, followersWaiting: 0 });
+    await request(app).get("/health").expect(200, { ok: true, leader: true, nodeId: "leader", role: "leader", epoch: 0, logId: log.logId, start: 0, head: 2, followersWaiting: 0 });
   });
 });
 

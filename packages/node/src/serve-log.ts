@@ -41,6 +41,8 @@ export interface ServingNode {
   leaderUrl(): string | undefined;
   /** What `GET /replication` says of the node itself besides its followers (a follower's upstream). */
   describe?(): Record<string, unknown>;
+  /** A follower has seen a newer leadership than any in this node's log: this node was replaced (it is fenced). */
+  heardOfEpoch?(epoch: number, from: { follower: string | undefined; leaderUrl: string | undefined }): void;
 }
 
 export interface ServeLogOptions<S> {
@@ -115,9 +117,10 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
    * epoch ends here, it holds entries this log never had (a replaced leader's unshipped writes):
    * tell it where to cut (DIVERGED), as Kafka's leader answers OffsetsForLeaderEpoch.
    */
-  const refuseAcrossEpochs = (from: number, followerEpoch: number) => {
+  const refuseAcrossEpochs = (from: number, followerEpoch: number, heard: { follower: string | undefined; leaderUrl: string | undefined }) => {
     const mine = latestEpoch(log.epochs);
     if (followerEpoch > mine) {
+      node.heardOfEpoch?.(followerEpoch, heard);
       throw httpError(409, "STALE_EPOCH", `this node's latest leadership is epoch ${mine}, but the follower has seen epoch ${followerEpoch}: this node was replaced; follow the newer leader`, {
         ...who(),
         epoch: mine,
@@ -145,8 +148,10 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const cascaded = readCascaded(req.query.downstream);
     refuseUntilReady();
     if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId);
-    const followerEpoch = readQueryNumber(req.query, "epoch");
-    if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch);
+    // A follower of the lab that sends no epoch has never seen a promotion: its log is all epoch 0.
+    // (A person reading the log with curl, naming no follower, is not checked.)
+    const followerEpoch = readQueryNumber(req.query, "epoch") ?? (follower !== undefined && log.epochs.length ? 0 : undefined);
+    if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch, { follower, leaderUrl: readUrl(req.query.epochLeader, "epochLeader") });
 
     // The fetch reports where the follower is, if it is somewhere in this log.
     const inLog = from >= log.start && from <= log.head;
@@ -213,7 +218,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
   });
 
   router.get("/replication", (_req, res) => {
-    res.json({ ok: true, ...who(), role: node.role(), logId: log.logId, start: log.start, head: log.head, ...node.describe?.(), followers: downstream.list() });
+    res.json({ ok: true, ...who(), role: node.role(), epoch: latestEpoch(log.epochs), logId: log.logId, start: log.start, head: log.head, ...node.describe?.(), followers: downstream.list() });
   });
 
   router.post("/replication/ack", express.json({ limit: 1024 }), (req, res) => {
@@ -262,6 +267,13 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
       return tail.waiting;
     },
   };
+}
+
+/** A node's base URL in a query (`?epochLeader=`): http(s), at most 200 characters. */
+export function readUrl(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && value.length <= 200 && /^https?:\/\/[^\s/?#]+\/?$/.test(value)) return value.replace(/\/$/, "");
+  throw httpError(400, "INVALID_PARAMETER", `${name} must be a node's base URL such as http://127.0.0.1:3001, got ${JSON.stringify(value)}`, { parameter: name });
 }
 
 function readLogId(value: unknown): string | undefined {

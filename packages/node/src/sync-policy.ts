@@ -43,10 +43,11 @@ export interface Replication {
  */
 export function createSyncPolicy({ settings, acknowledgements, downstream, clock, logLine, head }: { settings: SyncSettings; acknowledgements: Acknowledgements; downstream: Pick<Downstream, "positions" | "subscribe">; clock: Clock; logLine: LogLine; head: () => number }) {
   let degraded = false;
+  let unsubscribe = () => {};
 
   if (settings.replicas > 0 && settings.onTimeout === "async") {
     // Back to synchronous once enough followers have everything the leader has.
-    downstream.subscribe(() => {
+    unsubscribe = downstream.subscribe(() => {
       if (!degraded) return;
       const top = head() - 1;
       if (top < 0 || acknowledgements.holders(top, settings.ack).length >= settings.replicas) {
@@ -57,6 +58,8 @@ export function createSyncPolicy({ settings, acknowledgements, downstream, clock
   }
 
   return {
+    /** Stops watching the followers (a leader stepping down). */
+    close: () => unsubscribe(),
     /** Whether replies should say how each write was replicated: only once replication is configured (the chapter's replies stay as they are). */
     reports: settings.replicas > 0 || settings.minReplicas > 0,
     /** The mode now, for the dashboard and /health. */

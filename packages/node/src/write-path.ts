@@ -8,6 +8,7 @@ const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FO
 /**
  * The leader's state and the one path every write takes. The order of the steps is the point:
  *
+ * 0. refuse it if this node no longer leads (fenced) or too few followers are heard from,
  * 1. decide: is the command legal in the current state? The time is fixed here, once.
  * 2. append the event to the log (it gets its offset),
  * 3. apply it to the leader's own state with the same `applyEvent` every follower uses,
@@ -19,7 +20,7 @@ const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FO
  * applying, and the state always holds exactly the events before `appliedUpTo`. A refused
  * command appends nothing.
  */
-export function createWritePath({ orders, log, clock, logLine, sync }: { orders: Orders; log: ReplicationLog<OrderEvent>; clock: Clock; logLine: LogLine; sync?: SyncPolicy }) {
+export function createWritePath({ orders, log, clock, logLine, sync, fence }: { orders: Orders; log: ReplicationLog<OrderEvent>; clock: Clock; logLine: LogLine; sync?: SyncPolicy; fence?: () => void }) {
   let appliedUpTo = log.head;
   return {
     /** One past the last offset applied to `orders` (durable or not yet). */
@@ -27,6 +28,7 @@ export function createWritePath({ orders, log, clock, logLine, sync }: { orders:
       return appliedUpTo;
     },
     async write(command: OrderCommand): Promise<{ order: Order; event: LogEntry<OrderEvent>; replication?: Replication }> {
+      fence?.(); // a leader that has learnt of a newer leadership takes no more writes
       sync?.admit(); // MIN_REPLICAS_TO_WRITE: refused before anything is decided or appended
       const decision = decide(orders, command, clock.now());
       if (!decision.ok) {

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { writeFileAtomically } from "./atomic-file.ts";
+import { readJsonFile, writeFileAtomically } from "./atomic-file.ts";
 
 /** A follower's saved position and the state it had built up to it: saved together, or not at all. */
 export interface Checkpoint<S> {
@@ -21,19 +20,8 @@ export function saveCheckpoint<S>(file: string, checkpoint: Checkpoint<S>): void
 
 /** Loads a checkpoint, or undefined if there is none yet. A file that does not parse is an error, not a fresh start. */
 export function loadCheckpoint<S>(file: string): Checkpoint<S> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  let checkpoint: Checkpoint<S> | null;
-  try {
-    checkpoint = JSON.parse(text) as Checkpoint<S> | null;
-  } catch {
-    throw new Error(`${file} is not a follower checkpoint (not JSON)`);
-  }
+  const checkpoint = readJsonFile(file, "a follower checkpoint") as Checkpoint<S> | null | undefined;
+  if (checkpoint === undefined) return undefined;
   if (typeof checkpoint?.logId !== "string" || !Number.isSafeInteger(checkpoint.nextOffset)) {
     throw new Error(`${file} is not a follower checkpoint`);
   }

@@ -1,7 +1,11 @@
-/** A numbered leadership and the offset its first entry took in the log. */
+/** A numbered leadership, the offset its first entry took in the log, and who led it. */
 export interface EpochStart {
   epoch: number;
   start: number;
+  /** The id of the node that began it (by promotion); absent for an epoch recorded without one. */
+  leader?: string;
+  /** Where that node took writes, so that a node fenced by this epoch can say where writes go. */
+  url?: string;
 }
 
 /**
@@ -46,6 +50,8 @@ export function checkHistory(value: unknown): { ok: true; history: EpochHistory 
   for (const e of value as EpochStart[]) {
     const whole = (n: unknown) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
     if (typeof e !== "object" || e === null || !whole(e.epoch) || !whole(e.start)) return { ok: false, message: `not an {epoch, start}: ${JSON.stringify(e)}` };
+    const text = (s: unknown) => s === undefined || (typeof s === "string" && s.length > 0 && s.length <= 200);
+    if (!text(e.leader) || !text(e.url)) return { ok: false, message: `an epoch's leader and url must be short strings: ${JSON.stringify(e)}` };
     if (previous && (e.epoch <= previous.epoch || e.start < previous.start)) return { ok: false, message: `epochs must grow, and begin in offset order: ${JSON.stringify(previous)} then ${JSON.stringify(e)}` };
     previous = e;
   }

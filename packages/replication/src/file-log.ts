@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, truncateSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeFileAtomically } from "./atomic-file.ts";
+import { readJsonFile, writeFileAtomically } from "./atomic-file.ts";
 import { checkHistory, latestEpoch, truncateHistory, type EpochHistory } from "./epochs.ts";
-import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
+import { createHeadListeners, createMemoryLog, DEFAULT_RETAIN_EVENTS, epochRecord, newLogId, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export interface FileLogOptions<E> {
   /** The log file, created if missing. Its first line names the log's identity and first offset; then one event per line. */
@@ -131,9 +131,9 @@ export async function openFileLog<E>({ file, retain, keepFrom, replay = () => {}
     get epochs() {
       return epochs;
     },
-    async beginEpoch(epoch, begins = unwrittenUpTo) {
+    async beginEpoch(epoch, details = {}) {
       if (epoch <= latestEpoch(epochs)) throw new RangeError(`epoch ${epoch} does not follow epoch ${latestEpoch(epochs)}`);
-      const next = [...epochs, { epoch, start: begins }];
+      const next = [...epochs, epochRecord(epoch, details.start ?? unwrittenUpTo, details)];
       writeFileAtomically(epochsFile, JSON.stringify(next)); // on disk before the epoch's first entry can be
       epochs = next;
     },
@@ -258,19 +258,8 @@ function parseLine(line: string, file: string, lineNumber: number): unknown {
 
 /** The epoch history kept beside a log file (`<file>.epochs`), or none if there is no such file. */
 function readEpochs(epochsFile: string): EpochHistory {
-  let text: string;
-  try {
-    text = readFileSync(epochsFile, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${epochsFile} is not an epoch history (not JSON)`);
-  }
+  const parsed = readJsonFile(epochsFile, "an epoch history");
+  if (parsed === undefined) return [];
   const check = checkHistory(parsed);
   if (!check.ok) throw new Error(`${epochsFile}: ${check.message}`);
   return check.history;

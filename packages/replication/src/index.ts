@@ -3,11 +3,12 @@ export type { LogEntry, LogRead, MemoryLogOptions, ReplicationLog } from "./log.
 export { openFileLog } from "./file-log.ts";
 export type { FileLogOptions } from "./file-log.ts";
 export { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+export { readJsonFile, writeFileAtomically } from "./atomic-file.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export { createLogClient, LeaderReplyError, LeaderUnreachableError } from "./log-client.ts";
 export type { FetchOptions, LogClient } from "./log-client.ts";
 export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, MAX_EVENTS_WAIT_MS, REFUSAL_CODES, RESYNC_CODES } from "./protocol.ts";
-export type { AckRequest, EventsReply, ResyncNeededReply, SnapshotReply, WriteReply } from "./protocol.ts";
+export type { AckRequest, EventsReply, NodeReply, ResyncNeededReply, SnapshotReply, WriteReply } from "./protocol.ts";
 export { createTailWaiters } from "./tail-waiters.ts";
 export type { TailWaiters, WaitClock } from "./tail-waiters.ts";
 export { createAcknowledgements } from "./acknowledgements.ts";

@@ -44,6 +44,10 @@ export function createLink<E, S>(client: LogClient<E, S>) {
       await pass();
       return client.sendAck(ack);
     },
+    async describeNode(options = {}) {
+      await pass(options.signal);
+      return client.describeNode(options);
+    },
     close: () => client.close(),
   };
 

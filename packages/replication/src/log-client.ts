@@ -1,6 +1,6 @@
 import { Agent, request } from "undici";
 import type { CascadedRow } from "./downstream.ts";
-import type { AckRequest, EventsReply, SnapshotReply } from "./protocol.ts";
+import type { AckRequest, EventsReply, NodeReply, SnapshotReply } from "./protocol.ts";
 
 /** The leader could not be reached at all: refused, reset, timed out, unresolvable. */
 export class LeaderUnreachableError extends Error {
@@ -44,6 +44,8 @@ export interface FetchOptions {
   downstream?: CascadedRow[] | undefined;
   /** The latest leadership the follower has seen (see epochs.ts): an older upstream refuses, a diverged log is told where to cut. */
   epoch?: number | undefined;
+  /** Where the leader of that epoch takes writes, if the follower knows: a replaced leader that hears of the epoch can say where writes go now. */
+  epochLeader?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -60,6 +62,8 @@ export interface LogClient<E, S = unknown> {
   fetchSnapshot(options?: { follower?: string | undefined; signal?: AbortSignal | undefined }): Promise<SnapshotReply<S>>;
   /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above. */
   sendAck(ack: AckRequest): Promise<void>;
+  /** Asks what node answers there (`GET /replication`), before following it. Rejects with one of the two errors above (BAD_REPLY: not a node of this lab). */
+  describeNode(options?: { signal?: AbortSignal | undefined }): Promise<NodeReply>;
   /** Closes the kept-alive connections. */
   close(): Promise<void>;
 }
@@ -106,7 +110,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, epoch, signal } = {}) {
+    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, epoch, epochLeader, signal } = {}) {
       const url = new URL("/events", leaderUrl);
       url.searchParams.set("from", String(from));
       if (logId !== undefined) url.searchParams.set("logId", logId);
@@ -116,6 +120,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
       if (applied !== undefined) url.searchParams.set("applied", String(applied));
       if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));
       if (epoch !== undefined) url.searchParams.set("epoch", String(epoch));
+      if (epochLeader !== undefined) url.searchParams.set("epochLeader", epochLeader);
       const body = await getJson(url, signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);
@@ -133,6 +138,19 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
     },
     async sendAck(ack) {
       await getJson(new URL("/replication/ack", leaderUrl), undefined, ack);
+    },
+    async describeNode({ signal } = {}) {
+      const body = (await getJson(new URL("/replication", leaderUrl), signal)) as Partial<NodeReply> | null;
+      const isNode =
+        body?.ok === true &&
+        typeof body.nodeId === "string" &&
+        (body.role === "leader" || body.role === "follower") &&
+        Array.isArray(body.chain) &&
+        Number.isSafeInteger(body.epoch) &&
+        typeof body.logId === "string" &&
+        Number.isSafeInteger(body.head);
+      if (!isNode) throw new LeaderReplyError(200, "BAD_REPLY", `what answers at ${leaderUrl}/replication is not a node of this lab`, body);
+      return body as NodeReply;
     },
     close: () => agent.close(),
   };

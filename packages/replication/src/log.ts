@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { latestEpoch, truncateHistory, type EpochHistory } from "./epochs.ts";
+import { latestEpoch, truncateHistory, type EpochHistory, type EpochStart } from "./epochs.ts";
 
 /** An event as it sits in the log: the event itself plus the offset the log gave it. */
 export type LogEntry<E> = { offset: number } & E;
@@ -49,10 +49,11 @@ export interface ReplicationLog<E> {
   /** Which leadership wrote which offsets (see epochs.ts); empty for a log that never recorded one. */
   readonly epochs: EpochHistory;
   /**
-   * Begins leadership `epoch` (greater than every epoch before it): the next entry appended is
-   * its first. Kept with the log (on disk, for a log on disk) before it resolves.
+   * Begins leadership `epoch` (greater than every epoch before it) at offset `start` (by default
+   * the next entry appended), led by `leader` at `url`. Kept with the log (on disk, for a log on
+   * disk) before it resolves.
    */
-  beginEpoch(epoch: number, start?: number): Promise<void>;
+  beginEpoch(epoch: number, details?: { start?: number; leader?: string | undefined; url?: string | undefined }): Promise<void>;
   /**
    * Drops every entry from `offset` on and returns them: the suffix a replaced leader wrote that
    * its successor never had. The epoch history loses every epoch that began at or after it.
@@ -68,6 +69,11 @@ export interface ReplicationLog<E> {
   reset(position: { logId: string; start: number; epochs?: EpochHistory }): Promise<void>;
   /** Releases what the log holds open (a file); the log must not be used afterwards. */
   close(): Promise<void>;
+}
+
+/** An epoch history's record, without the fields left unset. */
+export function epochRecord(epoch: number, start: number, { leader, url }: { leader?: string | undefined; url?: string | undefined }): EpochStart {
+  return { epoch, start, ...(leader === undefined ? {} : { leader }), ...(url === undefined ? {} : { url }) };
 }
 
 /** The listeners of a log's `subscribe`, for the logs to share. */
@@ -181,9 +187,9 @@ export function createMemoryLog<E>({
     get epochs() {
       return history;
     },
-    async beginEpoch(epoch, begins = head()) {
+    async beginEpoch(epoch, details = {}) {
       if (epoch <= latestEpoch(history)) throw new RangeError(`epoch ${epoch} does not follow epoch ${latestEpoch(history)}`);
-      history = [...history, { epoch, start: begins }];
+      history = [...history, epochRecord(epoch, details.start ?? head(), details)];
     },
     async truncate(offset) {
       if (offset >= head()) return [];

@@ -106,6 +106,21 @@ export interface SnapshotReply<S> {
   state: S;
 }
 
+/**
+ * `GET /replication`, as much of it as a node about to follow another checks first: that a node
+ * of the lab answers there, which role it has, the chain above it (a loop?) and its epoch (older
+ * than one already seen?).
+ */
+export interface NodeReply {
+  ok: true;
+  nodeId: string;
+  role: "leader" | "follower";
+  chain: string[];
+  epoch: number;
+  logId: string;
+  head: number;
+}
+
 /** How many events one `/events` reply holds when the follower does not say. */
 export const DEFAULT_EVENTS_LIMIT = 1000;
 /**

@@ -329,7 +329,7 @@ export function createReceiver<E, S>({
       reported = Math.max(reported, applied);
       reportedBelow = JSON.stringify(below);
       try {
-        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, signal });
+        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal });
         inFlight = false;
         return await accept(from, sentAt, reply, signal);
       } catch (err) {

@@ -197,7 +197,7 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
 
     /** Records the upstream's epochs that begin within what this replica has received and are newer than its own. */
     async mirrorEpochs(history: EpochHistory) {
-      for (const e of history) if (e.epoch > latestEpoch(log.epochs) && e.start <= nextFrom) await log.beginEpoch(e.epoch, e.start);
+      for (const e of history) if (e.epoch > latestEpoch(log.epochs) && e.start <= nextFrom) await log.beginEpoch(e.epoch, e);
     },
 
     /**

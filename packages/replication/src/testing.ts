@@ -2,7 +2,7 @@
 // reply builders. Generic over the event type, so this package's tests and the apps' share them
 // (`@lab/replication/testing`); nothing here is used outside tests.
 import type { LogEntry } from "./log.ts";
-import type { AckRequest, EventsReply, SnapshotReply } from "./protocol.ts";
+import type { AckRequest, EventsReply, NodeReply, SnapshotReply } from "./protocol.ts";
 import type { FetchOptions, LogClient } from "./log-client.ts";
 import type { WaitClock } from "./tail-waiters.ts";
 
@@ -63,6 +63,8 @@ export interface FakeClient<E, S = unknown> extends LogClient<E, S> {
   script(...steps: Step<E>[]): void;
   /** Queues what the next snapshot fetches return (or throw). */
   scriptSnapshots(...snapshots: (SnapshotReply<S> | Error)[]): void;
+  /** What `describeNode` answers (or throws); a leader of epoch 0 by default. */
+  describeAs(node: NodeReply | Error): void;
   /** Resolves once `count` fetches have been made. */
   whenCalled(count: number): Promise<void>;
 }
@@ -75,9 +77,15 @@ export function fakeClient<E, S = unknown>(steps: Step<E>[] = [], leaderUrl = LE
   const acks: AckRequest[] = [];
   let watchers: { count: number; resolve: () => void }[] = [];
   let aborted = 0;
+  let described: NodeReply | Error = { ok: true, nodeId: "leader", role: "leader", chain: ["leader"], epoch: 0, logId: LOG_ID, head: 0 };
 
   return {
     leaderUrl,
+    describeAs: (node) => void (described = node),
+    async describeNode() {
+      if (described instanceof Error) throw described;
+      return structuredClone(described);
+    },
     calls,
     acks,
     get aborted() {
