@@ -42,7 +42,7 @@ export interface FollowerDeps {
   files?: NodeFiles | undefined;
   /** The URL clients reach it at. */
   url?: string | undefined;
-  /** Opens a client to another node, for `POST /admin/follow`; the upstream's own `client` for its URL, undici's otherwise. */
+  /** Opens a client to another node, for `POST /admin/follow`; undici's by default. */
   connect?: (url: string) => LogClient<OrderEvent, Order[]>;
   /** What its writes wait for, should it be promoted. */
   sync?: SyncSettings;
@@ -73,13 +73,20 @@ export interface Follower extends LabNode {
 export async function createFollower(deps: FollowerDeps): Promise<Follower> {
   const { client } = deps;
   const id = deps.followerId ?? "follower";
+  let given: LogClient<OrderEvent, Order[]> | undefined = client; // for its first upstream; any later one gets a client of its own
   const node = await bootNode({
     id,
     url: deps.url,
     startAs: "follower",
     upstreamUrl: client.leaderUrl,
     files: deps.files,
-    connect: deps.connect ?? ((url) => (url === client.leaderUrl ? client : createLogClient<OrderEvent, Order[]>({ leaderUrl: url }))),
+    connect:
+      deps.connect ??
+      ((url) => {
+        const first = given;
+        given = undefined;
+        return first && url === first.leaderUrl ? first : createLogClient<OrderEvent, Order[]>({ leaderUrl: url });
+      }),
     following: { applyLagMs: deps.applyLagMs, pollIntervalMs: deps.pollIntervalMs, longPollMs: deps.longPollMs ?? 0, batchWaitMs: deps.batchWaitMs ?? 0, batchLimit: deps.batchLimit },
     sync: deps.sync,
     retainEvents: deps.retainEvents,
@@ -95,13 +102,11 @@ export async function createFollower(deps: FollowerDeps): Promise<Follower> {
     if (!f) throw new Error(`${id} is not a follower now: it leads epoch ${node.epoch}`);
     return f;
   };
-  return Object.assign(node, {
+  const follower = Object.assign(node, {
     pollOnce: (signal?: AbortSignal) => following().pollOnce(signal),
     applyDue: () => following().applyDue(),
     status: () => following().status(),
     waitForApplied: (offset: number, timeout: Promise<void>) => following().replica.waitForApplied(offset, timeout),
-    get link() {
-      return following().link;
-    },
   });
+  return Object.defineProperty(follower, "link", { get: () => following().link }) as Follower;
 }

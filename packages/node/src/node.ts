@@ -302,7 +302,7 @@ export function createNode(deps: NodeDeps) {
       const there = await client.describeNode().catch((err: unknown) => {
         if (err instanceof LeaderUnreachableError) throw httpError(502, "UPSTREAM_UNREACHABLE", `no node answers at ${upstreamUrl} (${err.reason}): nothing changed`, { leaderUrl: upstreamUrl });
         if (err instanceof LeaderReplyError) throw httpError(400, "NOT_A_LAB_NODE", `${upstreamUrl} is not a node of this lab (its /replication answered ${err.status}${err.code === "BAD_REPLY" ? " with something else" : ` ${err.code}`}): nothing changed`, { leaderUrl: upstreamUrl });
-        throw err;
+        throw httpError(502, "UPSTREAM_UNREACHABLE", `could not ask ${upstreamUrl} what it is (${(err as Error)?.message ?? err}): nothing changed`, { leaderUrl: upstreamUrl });
       });
       if (there.nodeId === id || there.chain.includes(id)) {
         throw httpError(409, "REPLICATION_LOOP", `${upstreamUrl} is ${there.nodeId}, ${there.nodeId === id ? "this node itself" : `which follows this node (${there.chain.join(" -> ")})`}: following it would make a loop; nothing changed`, { chain: there.chain });
@@ -316,7 +316,7 @@ export function createNode(deps: NodeDeps) {
       logLine(`following ${there.nodeId} at ${upstreamUrl} (POST /admin/follow), ${was === "leader" ? "no longer leading" : "a new upstream"}; from offset ${log.head} of log ${log.logId}, epoch ${epoch()}`);
       return { ...status(), following: upstreamUrl };
     } catch (err) {
-      if (role.kind !== "follower" || role.client !== client) await client.close();
+      if (role.kind !== "follower" || role.client !== client) await client.close().catch(() => {});
       throw err;
     }
   }
