@@ -215,7 +215,8 @@ export function createNode(deps: NodeDeps) {
       leaderUrl: () => f.receiver.leaderUrl,
       applyLagMs: () => f.replica.applyLagMs,
       position: f.position,
-      waitForApplied: (offset, timeout) => f.replica.waitForApplied(offset, timeout),
+      // An offset counts once the follower has heard from its upstream: until then its log may hold a replaced leader's history.
+      waitForApplied: async (offset, timeout) => (await f.receiver.whenInContact(timeout)) && f.replica.waitForApplied(offset, timeout),
       stalenessMs: () => f.receiver.freshness.appliedStalenessMs(clock.now()),
     });
 

@@ -117,9 +117,10 @@ export function createReceiver<E, S>({
   const upstream = () => (upstreamIsLeader ? "leader" : "upstream");
 
   /** Replaces the state with the upstream's snapshot and follows the log from its offset. */
-  const resync = async (reason: string, signal: AbortSignal | undefined) => {
+  const resync = async (reason: string, signal: AbortSignal | undefined, onLoaded = () => {}) => {
     const snapshot = await client.fetchSnapshot({ follower: followerId, signal });
     const replaceState = restore(snapshot.state);
+    onLoaded();
     let summary = "";
     await replica.reset({ logId: snapshot.logId, nextOffset: snapshot.offset, epochs: snapshot.epochs ?? [] }, () => (summary = replaceState()));
     freshness.reset();
@@ -131,17 +132,22 @@ export function createReceiver<E, S>({
    * The upstream's history left this follower's at some offset (it followed a leader that was
    * replaced): drops what it received from there on, saying exactly which events, and carries on
    * from there. If it had applied some of them, its state holds writes that exist nowhere else
-   * now: it reloads the upstream's snapshot (a full resync).
+   * now: it loads the upstream's snapshot first, and then drops them and replaces its state in
+   * one step (a full resync), so that it never serves the old history's state as the new one's.
    */
   const cutDivergedSuffix = async (body: { truncateTo?: unknown }, signal: AbortSignal | undefined): Promise<number> => {
     const to = body?.truncateTo;
     if (typeof to !== "number" || !Number.isSafeInteger(to) || to < 0) throw new LeaderReplyError(409, "BAD_REPLY", "a DIVERGED reply without truncateTo", body);
-    const { dropped, appliedPast } = await replica.truncate(to);
-    const what = dropped.map((e) => `${e.offset}${describe(e)}`).join(", ");
-    logLine(`the ${upstream()}'s history never had offsets ${to} to ${to + dropped.length - 1}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
-    truncations++;
-    freshness.reset(); // what the old upstream's replies proved was about a history that is gone
-    if (appliedPast) await resync(`some of them were applied already`, signal);
+    const sayDropped = (dropped: readonly LogEntry<E>[]) => {
+      const what = dropped.map((e) => `${e.offset}${describe(e)}`).join(", ");
+      logLine(`the ${upstream()}'s history never had offsets ${to} to ${to + dropped.length - 1}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
+      truncations++;
+      freshness.reset(); // what the old upstream's replies proved was about a history that is gone
+    };
+    if (replica.appliedNext > to) {
+      const dropped = replica.receivedFrom(to);
+      await resync(`some of them were applied already`, signal, () => sayDropped(dropped));
+    } else sayDropped((await replica.truncate(to)).dropped);
     noteSuccess(replica.nextFrom);
     return 0;
   };
@@ -161,6 +167,7 @@ export function createReceiver<E, S>({
     }
   };
 
+  let contactWaiters: (() => void)[] = [];
   const noteSuccess = (from: number) => {
     if (failures > 0 && lastContactAt === undefined) {
       logLine(`reached the ${upstream()} at ${client.leaderUrl}; replicating from offset ${from}`);
@@ -175,6 +182,9 @@ export function createReceiver<E, S>({
     problem = undefined;
     reachable = true;
     lastContactAt = clock.now();
+    const woken = contactWaiters;
+    contactWaiters = [];
+    for (const wake of woken) wake();
   };
 
   function backoffMs(): number {
@@ -311,6 +321,20 @@ export function createReceiver<E, S>({
     },
     /** What the follower can prove about its freshness. */
     freshness,
+    /**
+     * Resolves true once this receiver has heard from its upstream (at once if it has), false if
+     * `timeout` settles first. Until then the follower cannot tell whether its log is still the
+     * upstream's history (after a failover it may not be), so it vouches for no offset.
+     */
+    async whenInContact(timeout: Promise<void>): Promise<boolean> {
+      if (lastContactAt !== undefined) return true;
+      let wake!: () => void;
+      const reached = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
+      contactWaiters.push(wake);
+      const result = await Promise.race([reached, timeout.then(() => false)]);
+      contactWaiters = contactWaiters.filter((w) => w !== wake);
+      return result;
+    },
     reportProgress,
 
     /**

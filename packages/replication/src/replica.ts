@@ -200,6 +200,18 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
       for (const e of history) if (e.epoch > latestEpoch(log.epochs) && e.start <= nextFrom) await log.beginEpoch(e.epoch, e);
     },
 
+    /** Every received entry from `offset` on, as the log holds them. */
+    receivedFrom(offset: number): LogEntry<E>[] {
+      const entries: LogEntry<E>[] = [];
+      for (let next = Math.max(offset, log.start); next < log.head; ) {
+        const read = log.readFrom(next, 1024);
+        if (!read.ok || read.entries.length === 0) break;
+        entries.push(...read.entries);
+        next = read.nextFrom;
+      }
+      return entries;
+    },
+
     /**
      * Drops every received entry from `offset` on (the suffix a replaced leader wrote that the
      * new one never had) and returns them. `appliedPast`: some of them were already applied, so
