@@ -5,11 +5,11 @@ import { readLeaderConfig } from "./config.ts";
 // The leader's entry point: read the config, listen, build the node (its state read back from
 // DATA_DIR, if it has one), start it. It starts as the leader, unless DATA_DIR says it was made
 // to follow another node since (POST /admin/follow).
-const logLine = consoleLogger("leader");
+let node: LabNode | undefined;
+const logLine = consoleLogger(() => node?.role ?? "leader");
 runMain(logLine, async () => {
   const config = readLeaderConfig(process.env);
   // The node is built once the port is known (PORT=0 picks one): the leader is named after it.
-  let node: LabNode | undefined;
   const server = await listen((req, res) => node!.app(req, res), config);
   const loopback = config.host === undefined || ["127.0.0.1", "::1", "localhost"].includes(config.host);
   node = await bootNode({

@@ -6,14 +6,14 @@ import { readFollowerConfig } from "./config.ts";
 // unless FOLLOWER_ID says otherwise; read back from DATA_DIR, if it has one), start replicating.
 // It starts following LEADER_URL, unless DATA_DIR says it was promoted since. POST
 // /admin/restart builds it again, as a new process would.
-const logLine = consoleLogger("follower");
+let node: LabNode | undefined;
+const logLine = consoleLogger(() => node?.role ?? "follower");
 runMain(logLine, async () => {
   const config = readFollowerConfig(process.env);
   const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
   logLine(
     `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${dataDir}`,
   );
-  let node: LabNode | undefined;
   const server = await listen((req, res) => node!.app(req, res), config);
   const loopback = config.host === undefined || ["127.0.0.1", "::1", "localhost"].includes(config.host);
 

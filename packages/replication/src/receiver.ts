@@ -140,7 +140,8 @@ export function createReceiver<E, S>({
     if (typeof to !== "number" || !Number.isSafeInteger(to) || to < 0) throw new LeaderReplyError(409, "BAD_REPLY", "a DIVERGED reply without truncateTo", body);
     const sayDropped = (dropped: readonly LogEntry<E>[]) => {
       const what = dropped.map((e) => `${e.offset}${describe(e)}`).join(", ");
-      logLine(`the ${upstream()}'s history never had offsets ${to} to ${to + dropped.length - 1}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
+      const offsets = dropped.length === 1 ? `offset ${to}` : `offsets ${to} to ${to + dropped.length - 1}`;
+      logLine(`the ${upstream()}'s history never had ${offsets}: dropped ${dropped.length} ${dropped.length === 1 ? "event" : "events"} this follower had received (${what})`);
       truncations++;
       freshness.reset(); // what the old upstream's replies proved was about a history that is gone
     };
