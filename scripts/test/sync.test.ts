@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createManualClock, type ManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
-import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
+import { send, sendJson, startCluster, type Cluster, type ClusterOptions, type Reply } from "../cluster.ts";
 import { until } from "./until.ts";
 
 /**
@@ -91,13 +94,57 @@ describe("SYNC_ACK=received with the follower down", () => {
     expect((await c.createOrder("o-3")).body.replication).toMatchObject({ mode: "sync", followers: ["follower"] });
   });
 
-  it("a follower restarted while a synchronous write waits releases it once it has caught up", async () => {
+  it("a follower that was down when the write came, started while it waits, releases it once it has caught up", async () => {
     const c = await start({ sync: { replicas: 1, ack: "received", timeoutMs: 10_000 } });
     await c.stopFollower();
     const writing = c.createOrder("o-1");
     await writesWaiting(c, 1);
     await c.startFollower();
     expect((await writing).body.replication).toMatchObject({ mode: "sync", followers: ["follower"], waitedMs: 0 });
+  });
+});
+
+describe("SYNC_ACK=applied: a follower killed and restarted while a synchronous write waits", () => {
+  it.each([
+    ["in memory (no DATA_DIR): it fetches the write again", false],
+    ["with a DATA_DIR: it reads the write back from its log on disk", true],
+  ])("%s, applies it APPLY_LAG_MS after it is back, and that report releases the write", async (_how, withDataDir) => {
+    const dataDir = withDataDir ? mkdtempSync(join(tmpdir(), "lab-sync-restart-")) : undefined;
+    try {
+      const c = await start({ applyLagMs: 500, followerDataDir: dataDir, sync: { replicas: 1, ack: "applied", timeoutMs: 10_000 } });
+      // Its own connection: stopping the follower drops the cluster's shared ones, and this write must outlive that.
+      let answer: Reply | undefined;
+      void send("POST", `${c.leader.url}/orders`, { id: "o-1" }).then(
+        (reply) => (answer = reply),
+        (err: Error) => (answer = { status: 0, body: { error: `the write's connection failed: ${err.message}` } }),
+      );
+      const receivedNotApplied = async () => {
+        const status = (await c.followerStatus()).body;
+        return status.nextFrom === 1 && status.appliedOffset === null ? true : undefined;
+      };
+      await until("the follower has received o-1 but not applied it", receivedNotApplied);
+
+      await c.stopFollower();
+      clock.advance(600); // past the lag it had when it stopped: nothing applies o-1 while it is down
+      expect((await watch(c)).replication.writesWaiting, "the write while the follower is down").toBe(1);
+      await c.startFollower();
+      await until("the restarted follower has o-1 again, not applied", receivedNotApplied);
+      const resumed = lines.filter((l) => l.startsWith("[follower] resumed from checkpoint"));
+      expect(resumed, "how the follower came back").toEqual(withDataDir ? [expect.stringMatching(/offset 0, 0 orders, 1 received events to apply$/)] : []);
+      clock.advance(499);
+      expect((await watch(c)).replication.writesWaiting, "1 ms before its lag has passed since it is back").toBe(1);
+      expect(answer, "the write is not answered before the follower has applied it").toBeUndefined();
+      clock.advance(1);
+
+      const written = await until("the write is answered once the restarted follower reports o-1 applied", () => answer);
+      expect(written.status, `write: got ${written.status} ${JSON.stringify(written.body)}, want 201`).toBe(201);
+      expect(written.body.replication).toMatchObject({ mode: "sync", required: 1, ack: "applied", followers: ["follower"], waitedMs: 1100 });
+      expect((await c.readFollower("o-1")).status, "a read on the follower right after the acknowledgement").toBe(200);
+    } finally {
+      await cluster?.close();
+      cluster = undefined;
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
