@@ -17,9 +17,10 @@ const run = async (name: string) => {
 const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
 
 describe("pnpm lab scenarios, deterministically", () => {
-  it("lists eight scenarios, each with a question whose answer is one of its choices", () => {
+  it("lists eight scenarios, each with a question whose answer is one of its choices, and a story with real line breaks", () => {
     expect(scenarios.map((s) => s.name)).toEqual(["stale-read", "lag-accumulates", "read-your-writes", "leader-restart-without-data", "follower-falls-behind", "monotonic-reads", "bounded-staleness", "sync-vs-async"]);
     for (const s of scenarios) expect(s.question.choices.map((c) => c.key), s.name).toContain(s.question.answer);
+    for (const s of scenarios) for (const story of Object.values(s.story)) expect(story, `${s.name}: a backslash and an n printed as they are`).not.toContain("\\n");
   });
 
   it("stale-read: the follower's 404 after the create and PENDING after the confirm are stale; the leader never is", async () => {

@@ -5,8 +5,8 @@ export const syncVsAsync: Scenario = {
   name: "sync-vs-async",
   title: { en: "Synchronous against asynchronous replication (exercise C)", ja: "同期レプリケーションと非同期レプリケーション（課題C）" },
   story: {
-    en: "A leader with SYNC_REPLICAS=1 SYNC_ACK=applied SYNC_TIMEOUT_MS=2000: a write is acknowledged only once the follower\\nhas applied it. The follower applies each event 1 s after it arrives. You create s-1 and read it from the follower\\nat once. Then the follower stops, you create s-2, and read it from the leader; the follower comes back.",
-    ja: "SYNC_REPLICAS=1 SYNC_ACK=applied SYNC_TIMEOUT_MS=2000 のリーダー: フォロワーが反映するまで書き込みを確認しません。\\nフォロワーは届いたイベントを1秒後に反映します。s-1 を作ってすぐフォロワーから読みます。\\n次にフォロワーが止まり、s-2 を作ってリーダーから読みます。最後にフォロワーが戻ってきます。",
+    en: "A leader with SYNC_REPLICAS=1 SYNC_ACK=applied SYNC_TIMEOUT_MS=2000: a write is acknowledged only once the follower\nhas applied it. The follower applies each event 1 s after it arrives. You create s-1 and read it from the follower\nat once. Then the follower stops, you create s-2, and read it from the leader; the follower comes back.",
+    ja: "SYNC_REPLICAS=1 SYNC_ACK=applied SYNC_TIMEOUT_MS=2000 のリーダー: フォロワーが反映するまで書き込みを確認しません。\nフォロワーは届いたイベントを1秒後に反映します。s-1 を作ってすぐフォロワーから読みます。\n次にフォロワーが止まり、s-2 を作ってリーダーから読みます。最後にフォロワーが戻ってきます。",
   },
   question: {
     prompt: { en: "Right after s-1 is acknowledged, what does the follower answer?", ja: "s-1 が確認された直後、フォロワーは何と答える？" },
