@@ -84,6 +84,9 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
   const t0 = clockMs();
   let stamps = 0;
   const now = () => clockMs() - t0 + ++stamps * 1e-6;
+  // When the leader appended each offset (its log line says), so its lane shows the append where
+  // it happened, not when the write was acknowledged: a synchronous write waits in between.
+  const appendedAt = new Map<number, number>();
   const specs = scenario.cluster.followers ?? [{}];
   const laneOf = (node: NodeRef) => (node === "leader" ? "leader" : (specs[node]?.id ?? `follower-${node + 1}`));
 
@@ -97,6 +100,8 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       const match = /^\[([^\]]+)\] (.*)$/.exec(line);
       if (!match) return;
       const [, lane, text] = match as unknown as [string, string, string];
+      const appended = lane === "leader" ? /^appended offset=(\d+) /.exec(text) : null;
+      if (appended) appendedAt.set(Number(appended[1]), now());
       const applied = /^applied offset=(\d+) type=Order(\w+) orderId=(\S+)/.exec(text);
       const burst = /^applied offset=(\d+)\.\.(\d+) \((\d+) events/.exec(text);
       if (applied) timeline.push({ at: now(), lane, text: `▸ #${applied[1]} ${applied[3]} ${applied[2]!.toLowerCase()}` });
@@ -150,7 +155,17 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       history.push({ client, node: "leader", role: "leader", kind: "write", key: id, start, end, ok, value: reply.body.order?.status, offset: reply.body.event?.offset, logId: cluster.log.logId });
       const took = end - start >= 100 ? ` (${Math.round(end - start)} ms)` : "";
       timeline.push({ at: start, lane: client, text: `${op} ${id}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}${took}` });
-      if (reply.body.event) timeline.push({ at: end, lane: "leader", text: `● #${reply.body.event.offset} ${id} ${reply.body.order.status}${ok ? "" : " (in the log, not acknowledged)"}` });
+      if (reply.body.event) {
+        const offset: number = reply.body.event.offset;
+        timeline.push({ at: appendedAt.get(offset) ?? end, lane: "leader", text: `● #${offset} ${id} ${reply.body.order.status}` });
+        appendedAt.delete(offset);
+        const replication = reply.body.replication;
+        if (!ok) timeline.push({ at: end, lane: "leader", text: `✗ #${offset} not acknowledged: ${reply.body.code} (it stays in the log)` });
+        else if (replication?.waitedMs > 0) {
+          const how = replication.mode === "sync" ? `${replication.followers.join(", ")} ${replication.ack} it` : "asynchronously (degraded)";
+          timeline.push({ at: end, lane: "leader", text: `✓ #${offset} acknowledged: ${how}` });
+        }
+      }
       await deliver();
       return reply;
     },

@@ -81,6 +81,15 @@ describe("pnpm lab scenarios, deterministically", () => {
     ]);
     const finals = recording.history.filter((op) => op.final && op.key === "s-2").map((op) => `${op.node}:${op.value}`);
     expect(finals).toEqual(["leader:PENDING", "follower:PENDING"]);
+    const nodes = recording.timeline.filter((e) => e.lane === "leader" || e.lane === "follower").map((e) => `${Math.round(e.at)} ${e.lane}: ${e.text}`);
+    expect(nodes.slice(0, 6), "the leader appends before the follower applies, and acknowledges after").toEqual([
+      "0 leader: ● #0 s-1 PENDING",
+      "1000 follower: ▸ #0 s-1 created",
+      "1000 leader: ✓ #0 acknowledged: follower applied it",
+      "1000 follower: ■ stopped",
+      "1000 leader: ● #1 s-2 PENDING",
+      "3000 leader: ✗ #1 not acknowledged: REPLICATION_TIMEOUT (it stays in the log)",
+    ]);
   });
 
   it("renders the timeline with a lane per node and per client, each read marked fresh or stale, as text and as HTML", async () => {
