@@ -45,6 +45,7 @@ describe("SYNC_ACK=applied: a write is acknowledged only once the follower has a
       const writing = c.createOrder(`s-${i}`).then((reply) => (answer = reply));
       // The follower has received the write and told the leader so, and it still waits: only
       // the lag passing can release it. Acknowledged before that, it was released on "received".
+      await until(`write ${i} in the follower's log`, () => (c.followers[0]!.node.log.head > i ? true : undefined));
       const state = await until(`write ${i} acknowledged, or waiting with the follower's receipt reported`, async () => {
         if (answer) return "acknowledged";
         const view = await watch(c);
