@@ -8,21 +8,29 @@ export type LinkState = "open" | "held" | "dropped";
  * demo): `hold` keeps every request from leaving until the link is opened again, as a network
  * that stalls; `drop` fails every request at once as unreachable, as a network that is down, so
  * the follower's backoff shows. Opening it lets held requests go and the follower catch up.
+ *
+ * Cutting it also cuts what is already on the wire: a fetch waiting at the upstream (a long
+ * poll) is aborted there, so the next write does not slip through a link that is cut. Dropped,
+ * that request fails at once as unreachable; held, it waits at the link and is sent again once
+ * the link opens. Either way the follower receives nothing from the moment of the cut.
  */
 export function createLink<E, S>(client: LogClient<E, S>) {
   let state: LinkState = "open";
-  let opened: { promise: Promise<void>; resolve(): void } | undefined;
+  /** Resolves at the next change of state: what waits at the link looks again. */
+  let changed = nextChange();
+  /** The requests on the wire: a cut aborts them. */
+  const onTheWire = new Set<AbortController>();
 
-  /** Waits until the link lets a request through (or `signal` aborts); throws if it drops requests. */
+  /** Waits until the link lets a request through (or `signal` aborts); throws while it drops requests. */
   const pass = async (signal?: AbortSignal) => {
     while (state !== "open") {
       if (state === "dropped") throw new LeaderUnreachableError(client.leaderUrl, "link dropped by /admin/pause");
-      const until = opened!.promise;
+      const next = changed.promise;
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(signal!.reason ?? new DOMException("aborted", "AbortError"));
         if (signal?.aborted) return onAbort();
         signal?.addEventListener("abort", onAbort, { once: true });
-        void until.then(() => {
+        void next.then(() => {
           signal?.removeEventListener("abort", onAbort);
           resolve();
         });
@@ -30,25 +38,42 @@ export function createLink<E, S>(client: LogClient<E, S>) {
     }
   };
 
+  /**
+   * Sends one request through the link, with a signal of its own that a cut aborts. A request
+   * the cut aborted goes back to the link: dropped, it fails; held, it waits to be sent again.
+   * The caller's own abort (the follower stops) ends it as before.
+   */
+  const send = async <T>(signal: AbortSignal | undefined, request: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    for (;;) {
+      await pass(signal);
+      const cut = new AbortController();
+      const onAbort = () => cut.abort(signal!.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      onTheWire.add(cut);
+      try {
+        return await request(cut.signal);
+      } catch (err) {
+        if (signal?.aborted || !cut.signal.aborted) throw err; // the caller's abort, or the upstream's own failure
+      } finally {
+        onTheWire.delete(cut);
+        signal?.removeEventListener("abort", onAbort);
+      }
+    }
+  };
+
   const linked: LogClient<E, S> = {
     leaderUrl: client.leaderUrl,
-    async fetchEvents(from, options = {}) {
-      await pass(options.signal);
-      return client.fetchEvents(from, options);
-    },
-    async fetchSnapshot(options = {}) {
-      await pass(options.signal);
-      return client.fetchSnapshot(options);
-    },
-    async sendAck(ack) {
-      await pass();
-      return client.sendAck(ack);
-    },
-    async describeNode(options = {}) {
-      await pass(options.signal);
-      return client.describeNode(options);
-    },
+    fetchEvents: (from, options = {}) => send(options.signal, (signal) => client.fetchEvents(from, { ...options, signal })),
+    fetchSnapshot: (options = {}) => send(options.signal, (signal) => client.fetchSnapshot({ ...options, signal })),
+    sendAck: (ack, options = {}) => send(options.signal, (signal) => client.sendAck(ack, { signal })),
+    describeNode: (options = {}) => send(options.signal, (signal) => client.describeNode({ signal })),
     close: () => client.close(),
+  };
+
+  const setState = (next: LinkState) => {
+    state = next;
+    changed.resolve();
+    changed = nextChange();
   };
 
   return {
@@ -57,23 +82,23 @@ export function createLink<E, S>(client: LogClient<E, S>) {
     get state() {
       return state;
     },
-    /** Cuts the link: `hold` requests until it opens, or `drop` them at once. */
+    /** Cuts the link: `hold` requests until it opens, or `drop` them at once; what is on the wire now is aborted. */
     cut(how: "hold" | "drop") {
-      if (state === "open") {
-        let resolve!: () => void;
-        opened = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-        opened.resolve = resolve;
-      }
-      state = how === "hold" ? "held" : "dropped";
+      setState(how === "hold" ? "held" : "dropped");
+      for (const request of onTheWire) request.abort(new DOMException(`link ${state} by /admin/pause`, "AbortError"));
     },
     /** Opens the link again: held requests go now. */
     open() {
-      if (state === "open") return;
-      state = "open";
-      opened?.resolve();
-      opened = undefined;
+      if (state !== "open") setState("open");
     },
   };
+}
+
+/** A promise and the function that resolves it (Promise.withResolvers, which Node 20 lacks). */
+function nextChange() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 export type Link<E, S = unknown> = ReturnType<typeof createLink<E, S>>;

@@ -60,8 +60,8 @@ export interface LogClient<E, S = unknown> {
   fetchEvents(from: number, options?: FetchOptions): Promise<EventsReply<E>>;
   /** Fetches the upstream's snapshot. Rejects with one of the two errors above. */
   fetchSnapshot(options?: { follower?: string | undefined; signal?: AbortSignal | undefined }): Promise<SnapshotReply<S>>;
-  /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above. */
-  sendAck(ack: AckRequest): Promise<void>;
+  /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above (or the abort). */
+  sendAck(ack: AckRequest, options?: { signal?: AbortSignal | undefined }): Promise<void>;
   /** Asks what node answers there (`GET /replication`), before following it. Rejects with one of the two errors above (BAD_REPLY: not a node of this lab). */
   describeNode(options?: { signal?: AbortSignal | undefined }): Promise<NodeReply>;
   /** Closes the kept-alive connections. */
@@ -136,8 +136,8 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
       }
       return body as SnapshotReply<S>;
     },
-    async sendAck(ack) {
-      await getJson(new URL("/replication/ack", leaderUrl), undefined, ack);
+    async sendAck(ack, { signal } = {}) {
+      await getJson(new URL("/replication/ack", leaderUrl), signal, ack);
     },
     async describeNode({ signal } = {}) {
       const body = (await getJson(new URL("/replication", leaderUrl), signal)) as Partial<NodeReply> | null;
