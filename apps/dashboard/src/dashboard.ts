@@ -41,13 +41,25 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
   let pending: NodeJS.Timeout | undefined;
   let sent = "";
 
-  /** The newest orders the leader's log mentions. */
-  const shownIds = (): string[] => {
-    const events = (nodes[0]!.view?.events ?? []) as { orderId: string }[];
-    const ids: string[] = [];
-    for (const e of [...events].reverse()) if (!ids.includes(e.orderId) && ids.length < ORDERS_SHOWN) ids.push(e.orderId);
-    return ids;
+  /**
+   * The orders the page shows: the newest ORDERS_SHOWN the leader's log has mentioned, in the
+   * order it first mentioned them, so that a row stays where it is when its order changes (a new
+   * order comes in at the bottom, the oldest leaves at the top). Forgotten when the leader's log
+   * is another (a leader restarted without its data).
+   */
+  let shown: { logId: unknown; seen: number; ids: string[] } = { logId: undefined, seen: -1, ids: [] };
+  /** Takes in the events of the leader's view not seen before; says whether the orders shown changed. */
+  const noteOrders = (view: Record<string, any>): boolean => {
+    if (view.logId !== shown.logId) shown = { logId: view.logId, seen: -1, ids: [] };
+    const before = shown.ids.join();
+    for (const e of (view.events ?? []) as { offset: number; orderId: string }[]) {
+      if (e.offset <= shown.seen) continue; // an event seen before does not bring its order back
+      shown.seen = e.offset;
+      if (!shown.ids.includes(e.orderId)) shown.ids = [...shown.ids, e.orderId].slice(-ORDERS_SHOWN);
+    }
+    return shown.ids.join() !== before;
   };
+  const shownIds = () => shown.ids;
   /** Busy: something changed a moment ago, or a follower that is there is behind (its lag grows by the second). */
   const busy = () =>
     Date.now() - lastChangeAt < SETTLE_MS ||
@@ -85,7 +97,8 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
           if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
           node.up = view !== null;
           node.view = view ?? node.view;
-          if (!wasBusy && busy()) for (const w of watchers) w.wake(); // now busy: every node ticks
+          const newOrders = view !== null && node === nodes[0] && noteOrders(view);
+          if (newOrders || (!wasBusy && busy())) for (const w of watchers) w.wake(); // every node is asked again at once: about the new orders, or because it is busy now
           changed();
         },
       }),
