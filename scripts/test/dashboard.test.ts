@@ -1,14 +1,15 @@
 import { existsSync } from "node:fs";
 import { createDashboard } from "@lab/dashboard";
-import { listen, type Listening } from "@lab/service";
+import { listen } from "@lab/service";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, type Cluster } from "../cluster.ts";
+import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
 
 /**
  * The live dashboard in a real browser: Debian's Chromium (CHROMIUM_PATH, or /usr/bin/chromium),
- * driven by playwright-core, against a leader and a follower 1.5 s behind on loopback. Every
- * wait is on something the page shows (Playwright's waits), never on time. Without Chromium on
+ * driven by playwright-core, against a leader and a follower 1.5 s behind on loopback, then
+ * against a leader and three followers at projector sizes. Every wait is on something the page
+ * shows (Playwright's waits, or its count of updates drawn), never on time. Without Chromium on
  * this machine the test is skipped, saying so; CI installs it and sets REQUIRE_BROWSER (.ci/run),
  * so there it runs or fails.
  */
@@ -17,31 +18,44 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.REQUIRE_BROWSER) throw new Error(`REQUIRE_BROWSER is set but there is no Chromium at ${CHROMIUM}`);
 if (!haveChromium) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
-  let cluster: Cluster;
-  let dashboard: ReturnType<typeof createDashboard>;
-  let server: Listening;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ applyLagMs: 1500, longPollMs: 500 });
-    dashboard = createDashboard({ leaderUrl: cluster.leader.url, followerUrls: [cluster.follower.url] });
-    server = await listen(dashboard.app, { host: "127.0.0.1", port: 0 });
-    browser = await chromium.launch({
+/** A cluster on loopback, the dashboard watching every node of it, and Chromium to open it in; `close` ends all three. */
+async function startWatchedCluster(options: ClusterOptions) {
+  const cluster = await startCluster(options);
+  const dashboard = createDashboard({ leaderUrl: cluster.leader.url, followerUrls: cluster.followers.map((f) => f.url) });
+  const server = await listen(dashboard.app, { host: "127.0.0.1", port: 0 });
+  const close = async (browser?: Browser) => {
+    await browser?.close();
+    await dashboard.close();
+    await server.close();
+    await cluster.close();
+  };
+  try {
+    const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    page = await browser.newPage();
-    await page.goto(server.url);
+    return { cluster, server, browser, close: () => close(browser) };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+type WatchedCluster = Awaited<ReturnType<typeof startWatchedCluster>>;
+
+describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
+  let watched: WatchedCluster;
+  let cluster: Cluster;
+  let page: Page;
+
+  beforeAll(async () => {
+    // FOLLOWER_TIMEOUT_MS of 1 s: a follower cut off is disconnected, as the leader sees it, 1 s after its last fetch.
+    watched = await startWatchedCluster({ applyLagMs: 1500, longPollMs: 500, followerTimeoutMs: 1000 });
+    cluster = watched.cluster;
+    page = await watched.browser.newPage();
+    await page.goto(watched.server.url);
   }, 30_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await dashboard?.close();
-    await server?.close();
-    await cluster?.close();
-  });
+  afterAll(() => watched?.close());
 
   const cell = (order: string, node: string) => page.locator(`td[data-order="${order}"][data-node="${node}"]`);
 
@@ -72,10 +86,104 @@ describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
     await shows('.lane .badge[data-state="streaming"]', /^streaming$/, 5000);
   }, 20_000);
 
+  it("keeps an APPLY_LAG_MS being typed while the lane updates, and sets it on Enter", async () => {
+    const lane = page.locator('.lane[data-follower="follower"]');
+    const input = lane.locator(".lag-form input");
+    const hold = lane.locator("button", { hasText: "Hold link" });
+    await sendJson("POST", `${cluster.follower.url}/admin/apply-lag`, { applyLagMs: 60_000 });
+    await cluster.createOrder("o-2");
+    await shows(".lane .lag", /^1 event behind/, 5000); // and it stays behind for a minute: its lane updates all the while
+
+    await input.fill("0");
+    await input.evaluate((node) => void (node.dataset.mark = "typed here"));
+    await hold.evaluate((node) => void (node.dataset.mark = "pointed at"));
+    const drawn = Number(await page.getAttribute("body", "data-updates"));
+    await expect.poll(async () => Number(await page.getAttribute("body", "data-updates")), { timeout: 5000 }).toBeGreaterThanOrEqual(drawn + 3);
+    expect(await input.inputValue(), "the lag input's value, 3 updates after typing").toBe("0");
+    expect(await input.evaluate((node) => node === node.ownerDocument.activeElement && node.dataset.mark === "typed here"), "the same input, still focused").toBe(true);
+    expect(await hold.evaluate((node) => node.dataset.mark), "the Hold link button, 3 updates later").toBe("pointed at");
+
+    await input.press("Enter");
+    await shows(".lane .lag", /^up to date$/, 5000);
+    expect((await cluster.followerStatus()).body.applyLagMs, "the follower's APPLY_LAG_MS").toBe(0);
+    expect(await input.inputValue(), "the lag input once set").toBe("0");
+
+    await sendJson("POST", `${cluster.follower.url}/admin/apply-lag`, { applyLagMs: 1500 });
+    await input.blur();
+    await expect.poll(() => input.inputValue(), { timeout: 5000 }).toBe("1500");
+  }, 20_000);
+
+  it("shows a dropped link as an outage in the lane, and the follower receives nothing until it is resumed", async () => {
+    await cluster.expectCaughtUp();
+    const head = cluster.log.head;
+    const lane = page.locator('.lane[data-follower="follower"]');
+    await lane.locator("button", { hasText: "Drop link" }).click();
+    await shows("#message", /^follower: Drop link: done$/, 5000);
+    // At once, while the follower's last fetch would still be waiting at the leader (a long poll):
+    // the cut must have let it go, or this write would reach the follower.
+    await cluster.createOrder("o-3");
+    await shows('.lane .badge.cut[data-state="dropped"]', /^link dropped$/, 5000);
+    await shows(".lane .outage-note", /fails at once.*backoff/, 1000);
+    await shows(".lane .outage-note .says", /unreachable.*link dropped by \/admin\/pause/, 5000);
+    await shows('.lane .badge.seen[data-state="disconnected"]', /^disconnected$/, 10_000); // nothing reached the leader for FOLLOWER_TIMEOUT_MS
+    expect((await cluster.followerStatus()).body.nextFrom, "the follower's nextFrom while dropped").toBe(head);
+    await shows('td[data-order="o-3"][data-node="follower"].stale', /^not found$/, 1000);
+
+    await lane.locator("button", { hasText: "Resume" }).click();
+    await shows('td[data-order="o-3"][data-node="follower"].fresh', /^PENDING$/, 10_000);
+    await lane.locator(".outage-note").waitFor({ state: "hidden", timeout: 5000 });
+  }, 30_000);
+
   it("speaks Japanese on the press of a button", async () => {
     await page.click("#lang-ja");
     await shows("h1", "レプリケーション実験室: ライブ", 1000);
     expect(await page.getAttribute("html", "lang")).toBe("ja");
     await page.click("#lang-en");
   });
+});
+
+describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromium", () => {
+  let watched: WatchedCluster;
+
+  beforeAll(async () => {
+    // A leader and three followers: one up to date, one 1.5 s behind, one a minute behind; six orders, the table full.
+    watched = await startWatchedCluster({ longPollMs: 500, followers: [{ applyLagMs: 0 }, { applyLagMs: 1500 }, { applyLagMs: 60_000 }] });
+    const { cluster } = watched;
+    for (let i = 1; i <= 6; i++) await cluster.createOrder(`o-${i}`);
+    await cluster.confirm("o-1");
+    await sendJson("POST", `${cluster.followers[1]!.url}/admin/pause`, { mode: "drop" }); // the tallest lane: one with an outage
+  }, 30_000);
+
+  afterAll(() => watched?.close());
+
+  it.each([
+    [1280, 800],
+    [1920, 1080],
+  ])("at %ix%i shows every lane, the form, the orders with their stale marks and the newest log entries without scrolling", async (width, height) => {
+    const page = await watched.browser.newPage({ viewport: { width, height } });
+    await page.goto(watched.server.url);
+    await page.locator('.lane[data-follower="follower-3"] .lag').filter({ hasText: /^\d+ events behind$/ }).waitFor({ timeout: 5000 });
+    await page.locator('.lane[data-follower="follower-2"] .badge.cut[data-state="dropped"]').waitFor({ timeout: 5000 });
+    await page.locator('td[data-order="o-6"][data-node="follower-3"].stale').waitFor({ timeout: 5000 });
+
+    const boxes: [string, string][] = [
+      ["the leader's lane", ".leader-lane"],
+      ...[1, 2, 3].map((n): [string, string] => [`follower-${n}'s lane`, `.lane[data-follower="follower-${n}"]`]),
+      ["the legend", ".legend"],
+      ["the write form", "#create-form"],
+      ["the orders table", "#orders"],
+      ["the newest log entry", "#log tbody tr:first-child"],
+    ];
+    for (const [what, selector] of boxes) {
+      const box = await page.locator(selector).boundingBox();
+      expect(box, `${what}: where it is`).not.toBeNull();
+      expect(box!.y + box!.height, `${what}: bottom, in a ${width}x${height} window`).toBeLessThanOrEqual(height);
+      expect(box!.x + box!.width, `${what}: right edge, in a ${width}x${height} window`).toBeLessThanOrEqual(width);
+    }
+    const scrolled = await page.locator("html").evaluate((node) => ({ width: node.scrollWidth, height: node.scrollHeight }));
+    expect(scrolled, "the page's size: no scrolling").toEqual({ width, height });
+    const lagPx = await page.locator('.lane[data-follower="follower-3"] .lag b').evaluate((node) => parseFloat(node.ownerDocument.defaultView!.getComputedStyle(node).fontSize));
+    expect(lagPx, "the lag figure's size in px (readable from the back of a room)").toBeGreaterThanOrEqual(48);
+    await page.close();
+  }, 20_000);
 });
