@@ -138,6 +138,8 @@ describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
     await page.click("#lang-ja");
     await shows("h1", "レプリケーション実験室: ライブ", 1000);
     expect(await page.getAttribute("html", "lang")).toBe("ja");
+    await shows("#message", /^follower: 再開: 完了$/, 1000); // the last control's outcome, said again in Japanese
+    await shows(".lane .lag", /^追いついている$/, 1000);
     await page.click("#lang-en");
   });
 });
@@ -157,12 +159,13 @@ describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromi
   afterAll(() => watched?.close());
 
   it.each([
-    [1280, 800],
-    [1920, 1080],
-  ])("at %ix%i shows every lane, the form, the orders with their stale marks and the newest log entries without scrolling", async (width, height) => {
+    [1280, 800, "en"],
+    [1920, 1080, "en"],
+    [1280, 800, "ja"],
+  ])("at %ix%i (%s) shows every lane, the form, the orders with their stale marks and the newest log entries without scrolling", async (width, height, lang) => {
     const page = await watched.browser.newPage({ viewport: { width, height } });
-    await page.goto(watched.server.url);
-    await page.locator('.lane[data-follower="follower-3"] .lag').filter({ hasText: /^\d+ events behind$/ }).waitFor({ timeout: 5000 });
+    await page.goto(`${watched.server.url}/?lang=${lang}`);
+    await page.locator('.lane[data-follower="follower-3"] .lag.behind').waitFor({ timeout: 5000 });
     await page.locator('.lane[data-follower="follower-2"] .badge.cut[data-state="dropped"]').waitFor({ timeout: 5000 });
     await page.locator('td[data-order="o-6"][data-node="follower-3"].stale').waitFor({ timeout: 5000 });
 
