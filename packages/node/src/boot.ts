@@ -100,7 +100,8 @@ export async function bootNode(options: BootOptions): Promise<LabNode> {
     const logHolds = log.logId === resumed.logId && log.start <= resumed.nextOffset && resumed.nextOffset <= log.head;
     if (!logHolds) await log.reset({ logId: resumed.logId, start: resumed.nextOffset, epochs: log.epochs.filter((e) => e.start <= resumed.nextOffset) }); // the log went on to another history: keep what the checkpoint proves
     appliedNext = resumed.nextOffset;
-    const rest = log.head > appliedNext ? `, ${log.head - appliedNext} events past it in the log` : "";
+    const past = log.head - appliedNext;
+    const rest = past === 0 ? "" : lead ? `, ${past} events past it in the log, applied now` : `, ${past} received events to apply`;
     logLine(`resumed from checkpoint ${files!.checkpoint}: log ${resumed.logId}, offset ${resumed.nextOffset}, ${orders.size} orders${rest}`);
   } else if (lead) {
     if (log.start > 0) throw new Error(`${files!.log} begins at offset ${log.start}, and there is no checkpoint (${files!.checkpoint}) with the state before it: cannot rebuild this node's state`);

@@ -143,6 +143,25 @@ describe("createReplica -> apply throws", () => {
   });
 });
 
+describe("createReplica -> reset", () => {
+  it("applies nothing while its log is being replaced: the log is the new history before the position moves", async () => {
+    const { replica, log } = replicaWith(1000);
+    await replica.reset({ logId: "0123456789abcdef", nextOffset: 0 });
+    replica.receive(entries(0, 3), 0);
+    replica.applyDue(1000); // offset 0 applied; 1 and 2 wait
+    // The apply loop wakes when the log's head moves, which a reset does before the position moves.
+    const seenDuringReset: (string | undefined)[] = [];
+    const unsubscribe = log.subscribe(() => {
+      replica.applyDue(1_000_000);
+      seenDuringReset.push(replica.failure?.message);
+    });
+    await replica.reset({ logId: "fedcba9876543210", nextOffset: 10 });
+    unsubscribe();
+    expect(seenDuringReset, "no failure from reading the old position in the new log").toEqual([undefined]);
+    expect([replica.appliedNext, replica.nextFrom, replica.failure]).toEqual([10, 10, undefined]);
+  });
+});
+
 describe("createReplica -> waiting", () => {
   const never = new Promise<void>(() => {});
 

@@ -50,6 +50,8 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
   let appliedNext = log.head; // every offset below it is applied
   let lastDueAt = Number.NEGATIVE_INFINITY;
   let failure: Error | undefined;
+  /** Set while `reset` replaces the log: the log may already be the new history while the position is still the old one's. */
+  let resetting = false;
   // When each run of received offsets arrived: offsets below `upTo` (and at or above the previous mark's) at `at`.
   let arrivals: { upTo: number; at: number }[] = [];
   let appliedWaiters: { offset: number; resolve: () => void }[] = [];
@@ -142,13 +144,13 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
 
     /** When the next received event falls due, or undefined if none is waiting (or applying has stopped). */
     nextDueAt(): number | undefined {
-      return appliedNext < log.head && !failure ? dueAt(appliedNext) : undefined;
+      return appliedNext < log.head && !failure && !resetting ? dueAt(appliedNext) : undefined;
     },
 
     /** Applies, in offset order, every received event that is due at `now`. Returns how many it applied. */
     applyDue(now: number): number {
       let applied = 0;
-      while (!failure && appliedNext < log.head && dueAt(appliedNext) <= now) {
+      while (!failure && !resetting && appliedNext < log.head && dueAt(appliedNext) <= now) {
         const read = log.readFrom(appliedNext, 1024);
         if (!read.ok) {
           failure = new Error(`the follower's log no longer holds offset ${appliedNext} (it holds ${read.start} to ${read.head - 1})`);
@@ -185,9 +187,14 @@ export function createReplica<E>({ log, applyLagMs: initialLagMs, apply, onAppli
      * state at the new one. Readers waiting for an offset the new position covers are released.
      */
     async reset(position: { logId: string; nextOffset: number; epochs?: EpochHistory }, replaceState: () => void = () => {}) {
-      await log.reset({ logId: position.logId, start: position.nextOffset, epochs: position.epochs ?? [] });
-      replaceState();
-      adopt(position.logId, position.nextOffset);
+      resetting = true;
+      try {
+        await log.reset({ logId: position.logId, start: position.nextOffset, epochs: position.epochs ?? [] });
+        replaceState();
+        adopt(position.logId, position.nextOffset);
+      } finally {
+        resetting = false;
+      }
     },
 
     /** Which leadership wrote which offsets of what this replica received. */
