@@ -27,6 +27,8 @@ describe("end to end: the two processes as the README starts them", () => {
     running.push(follower);
     await follower.waitForLine(new RegExp(`\\[follower\\] config: LEADER_URL=${leaderUrl} POLL_INTERVAL_MS=300 APPLY_LAG_MS=${LAG_MS}`));
     const [, followerUrl] = await follower.waitForLine(/\[follower\] listening on (http:\/\/\S+)/);
+    const port = new URL(followerUrl!).port;
+    expect((await send("GET", `${followerUrl}/status`)).body.followerId, "with no FOLLOWER_ID, named after its port").toBe(`follower-${port}`);
 
     // curl -X POST http://localhost:3000/orders -H "Content-Type: application/json" -d "{\"id\":\"o-1\"}"
     const created = await send("POST", `${leaderUrl}/orders`, { id: "o-1" });

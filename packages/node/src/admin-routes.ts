@@ -42,6 +42,9 @@ export function adminRoutes(deps: AdminDeps): Router {
       throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes are served only by a node bound to loopback (HOST unset, 127.0.0.1 or ::1); this one is bound elsewhere");
     }
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes answer only requests from this machine (loopback)");
+    // A web page open in a browser on this machine is on loopback too, and can POST here without
+    // asking first; the browser says where the page came from. curl and the dashboard send no Origin.
+    if (req.headers.origin !== undefined) throw httpError(403, "ADMIN_LOOPBACK_ONLY", `admin routes do not answer requests sent by a web page (Origin ${JSON.stringify(req.headers.origin)}); use curl, or the dashboard`);
   };
 
   router.post("/admin/promote", async (req, res) => {

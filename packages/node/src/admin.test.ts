@@ -93,6 +93,14 @@ describe("admin routes -> a follower bound elsewhere than loopback", () => {
   });
 });
 
+describe("admin routes -> a request a web page sent (it carries an Origin)", () => {
+  it.each(["/admin/promote", "/admin/follow", "/admin/apply-lag", "/admin/pause", "/admin/resume", "/admin/restart"])("%s answers 403 ADMIN_LOOPBACK_ONLY and changes nothing", async (path) => {
+    // A page on any site can make the browser POST to localhost without a body; the Origin header gives it away.
+    await expectRefused(() => request(follower.app).post(path).set("Origin", "https://example.com"), 403, "ADMIN_LOOPBACK_ONLY");
+    expect(restarts).toBe(0);
+  });
+});
+
 describe("GET /watch", () => {
   it("answers the follower's view and its version at once, and holds a watcher that has it until something changes", async () => {
     const first = (await request(follower.app).get("/watch?ids=o-1").expect(200)).body;

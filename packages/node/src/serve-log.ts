@@ -241,10 +241,12 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
   router.post("/wait", express.json({ limit: 1024 }), async (req, res) => {
     const body = readJsonObject(req, '{"offset":12,"replicas":1,"timeoutMs":1000}');
     const offset = readPosition(body, "offset");
-    const replicas = readPosition(body, "replicas");
+    const replicas = body.replicas;
+    if (typeof replicas !== "number" || !Number.isSafeInteger(replicas) || replicas < 1 || replicas > 100) {
+      throw httpError(400, "INVALID_BODY", `replicas must be a whole number from 1 to 100, got ${JSON.stringify(replicas)}`);
+    }
     const timeoutMs = readPosition(body, "timeoutMs");
     const ack = body.ack ?? "received";
-    if (replicas < 1 || replicas > 100) throw httpError(400, "INVALID_BODY", `replicas must be a whole number from 1 to 100, got ${replicas}`);
     if (timeoutMs > MAX_WAIT_MS) throw httpError(400, "INVALID_BODY", `timeoutMs must be at most ${MAX_WAIT_MS}, got ${timeoutMs}`);
     if (ack !== "received" && ack !== "applied") throw httpError(400, "INVALID_BODY", `ack must be "received" or "applied", got ${JSON.stringify(ack)}`);
     if (offset >= log.head) throw httpError(400, "INVALID_BODY", `offset ${offset} is not in this node's log yet (its head is ${log.head})`, { head: log.head });

@@ -8,7 +8,7 @@ const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export function checkNodeId(value: unknown): { ok: true; id: string } | { ok: false; message: string } {
   if (typeof value !== "string") return { ok: false, message: `a node id must be a string, got ${typeof value}` };
   if (value === "") return { ok: false, message: "a node id must not be empty" };
-  if (value.length > 64) return { ok: false, message: `a node id must be at most 64 characters, got ${value.length}` };
+  if (value.length > 64) return { ok: false, message: `a node id must be at most 64 characters long (this one has ${value.length})` };
   if (!NODE_ID.test(value)) {
     return { ok: false, message: `a node id must be letters, digits, '.', '_', ':' or '-', starting with a letter or digit, got ${JSON.stringify(value)}` };
   }
