@@ -144,6 +144,37 @@ describe("checkHistory -> lost writes", () => {
     expect(checkHistory([old, fresh, final]).lostWrites.map((a) => a.operations[0])).toEqual([old]);
   });
 
+  it("keeps two leaderships apart at one offset: the old leader's unshipped confirm (offset 1, epoch 0) is not the new leader's offset 1 (epoch 1)", () => {
+    const unshipped = write("writer", 1, "CONFIRMED", 20, 30, { epoch: 0 });
+    const other = write("other", 1, "PENDING", 40, 50, { key: "n-1", epoch: 1 });
+    const newLeader = [{ epoch: 1, start: 1 }];
+    const onNewLeader = read("writer", "follower-1", "PENDING", 1, 60, 61, { role: "leader", epochs: newLeader });
+    const verdict = checkHistory([{ ...created, epoch: 0 }, unshipped, other, onNewLeader]);
+    expect(verdict.lostWrites).toEqual([
+      {
+        kind: "lost-write",
+        message: "a read from the leader follower-1 by writer saw o-1 PENDING (offset 0, epoch 0), but writer's write of o-1 CONFIRMED (offset 1, epoch 0) was acknowledged before it started: the write is lost",
+        operations: [unshipped, onNewLeader],
+      },
+    ]);
+    const withoutEpochs = checkHistory([created, { ...unshipped, epoch: undefined }, { ...other, epoch: undefined }, { ...onNewLeader, epochs: undefined }]);
+    expect(withoutEpochs.lostWrites, "by offsets alone, offset 1 looks applied").toEqual([]);
+  });
+
+  it("a node whose history gives the offset to the write's epoch holds it: the old leader before it rejoins", () => {
+    const unshipped = write("writer", 1, "CONFIRMED", 20, 30, { epoch: 0 });
+    const onOldLeader = read("writer", "leader", "CONFIRMED", 1, 40, 41, { epochs: [] });
+    expect(countAnomalies(checkHistory([{ ...created, epoch: 0 }, unshipped, onOldLeader]))).toBe(0);
+  });
+
+  it("a replaced leader still answering (split brain) serves a stale read of the newer epoch's write, not a lost one", () => {
+    const onNew = write("b", 1, "CONFIRMED", 20, 30, { node: "follower-1", epoch: 1 });
+    const onOldLeader = read("a", "leader", "PENDING", 1, 40, 41, { epochs: [] });
+    const verdict = checkHistory([{ ...created, epoch: 0 }, onNew, onOldLeader]);
+    expect(verdict.lostWrites).toEqual([]);
+    expect(verdict.staleReads.map((a) => a.operations)).toEqual([[onNew, onOldLeader]]);
+  });
+
   it("names an acknowledged write a leader's later read does not show (a failover lost it)", () => {
     const lostOne = read("r", "leader-2", "PENDING", 0, 40, 41, { role: "leader" });
     const verdict = checkHistory([created, confirmed, lostOne]);

@@ -4,8 +4,9 @@ import type { Anomaly, Operation, Verdict } from "./history.ts";
  * Names every anomaly in a history of reads and writes on keys replicated through one log.
  *
  * A read's version of a key is the latest acknowledged write to that key at or before the
- * offset the read reflected, in the same log (the nodes apply a log in offset order), or "none"
- * for a read that found nothing. Only what was promised counts: a write is required of a read only if it was
+ * offset the read reflected, in the same log and, after a failover, of the leadership that wrote
+ * that offset in the read's history (the nodes apply a log in offset order), or "none" for a read
+ * that found nothing. Only what was promised counts: a write is required of a read only if it was
  * acknowledged before the read started. Operations that overlap in time may be seen in either
  * order, and writes that failed or timed out are never required (but may be seen).
  *
@@ -14,7 +15,13 @@ import type { Anomaly, Operation, Verdict } from "./history.ts";
  * - read-your-writes: such a read whose missing write was its own client's;
  * - monotonic reads: a read older than one its client had already completed on the same key;
  * - lost write: an acknowledged write missing from a read that had to show it: one served by a
- *   leader after the write was acknowledged, or a final read after everything settled.
+ *   leader after the write was acknowledged, or a final read after everything settled. A leader
+ *   of an older epoch than the write's (replaced, and still answering: split brain) only serves
+ *   stale reads of it.
+ *
+ * Writes of two leaderships at the same offset (the old leader's unshipped suffix, the new
+ * leader's first writes) are told apart by `epoch`: a read holds the write of the epoch its own
+ * epoch history gives that offset, never the other.
  *
  * Each anomaly comes with the two operations that show it: the write (or earlier read) and the
  * read that missed it.
@@ -25,7 +32,7 @@ export function checkHistory(history: readonly Operation[]): Verdict {
   const logOrder = [...new Set(history.map((op) => op.logId))];
   const writes = history
     .filter((op) => op.kind === "write" && op.ok && op.offset !== undefined)
-    .sort((a, b) => logOrder.indexOf(a.logId) - logOrder.indexOf(b.logId) || a.offset! - b.offset!);
+    .sort((a, b) => logOrder.indexOf(a.logId) - logOrder.indexOf(b.logId) || a.offset! - b.offset! || (a.epoch ?? 0) - (b.epoch ?? 0));
   const reads = history.filter((op) => op.kind === "read" && op.ok).sort((a, b) => a.start - b.start || a.end - b.end);
   const versionOfWrite = new Map(writes.map((w, i) => [w, i]));
   const writesTo = new Map<string, Operation[]>();
@@ -35,14 +42,17 @@ export function checkHistory(history: readonly Operation[]): Verdict {
   const versionOf = (read: Operation): number => {
     const onKey = writesTo.get(read.key) ?? [];
     if (read.offset !== undefined) {
-      const seen = onKey.filter((w) => w.logId === read.logId && w.offset! <= read.offset!).at(-1);
+      const seen = onKey.filter((w) => w.logId === read.logId && w.offset! <= read.offset! && ofEpochHere(w, read)).at(-1);
       return seen ? versionOfWrite.get(seen)! : -1;
     }
     if (read.value === null || read.value === undefined) return -1;
     const seen = onKey.findLast((w) => w.value === read.value); // no offset recorded: go by the value
     return seen ? versionOfWrite.get(seen)! : -1;
   };
-  const describe = (version: number, key: string) => (version < 0 ? `${key} not found` : `${key} ${writes[version]!.value} (offset ${writes[version]!.offset})`);
+  // Epochs are named only where there are several: there, an offset alone does not say which write.
+  const severalEpochs = new Set(writes.map((w) => w.epoch ?? 0)).size > 1;
+  const at = (w: Operation) => `offset ${w.offset}${severalEpochs ? `, epoch ${w.epoch ?? 0}` : ""}`;
+  const describe = (version: number, key: string) => (version < 0 ? `${key} not found` : `${key} ${writes[version]!.value} (${at(writes[version]!)})`);
 
   const readsBy = new Map<string, Operation[]>(); // by client and key, for monotonic reads
   for (const read of reads) readsBy.set(`${read.client}\u0000${read.key}`, [...(readsBy.get(`${read.client}\u0000${read.key}`) ?? []), read]);
@@ -57,7 +67,7 @@ export function checkHistory(history: readonly Operation[]): Verdict {
       const saw = describe(version, read.key);
       const wanted = describe(versionOfWrite.get(latest)!, read.key);
       const ops = [latest, read];
-      if (read.role === "leader" || read.final) {
+      if (read.final || (read.role === "leader" && !replacedBefore(read, latest))) {
         verdict.lostWrites.push({
           kind: "lost-write",
           message: `${read.final ? "a final read" : `a read from the leader ${read.node}`} by ${read.client} saw ${saw}, but ${latest.client}'s write of ${wanted} was acknowledged before it started: the write is lost`,
@@ -93,6 +103,23 @@ export function checkHistory(history: readonly Operation[]): Verdict {
     }
   }
   return verdict;
+}
+
+/** The epoch of `offset` in an epoch history: the last leadership that began at or before it (0 if none did). */
+function epochAt(epochs: NonNullable<Operation["epochs"]>, offset: number): number {
+  let epoch = 0;
+  for (const e of epochs) if (e.start <= offset) epoch = e.epoch;
+  return epoch;
+}
+
+/** Whether write `w`'s offset is of `w`'s epoch in the history `read` was served from (true when either does not say). */
+function ofEpochHere(w: Operation, read: Operation): boolean {
+  return w.epoch === undefined || read.epochs === undefined || epochAt(read.epochs, w.offset!) === w.epoch;
+}
+
+/** Whether `read` came from a node whose newest epoch is older than `w`'s: a leader that had been replaced when it answered. */
+function replacedBefore(read: Operation, w: Operation): boolean {
+  return w.epoch !== undefined && read.epochs !== undefined && (read.epochs.at(-1)?.epoch ?? 0) < w.epoch;
 }
 
 /** How many anomalies a verdict holds, in all. */

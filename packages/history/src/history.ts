@@ -28,6 +28,20 @@ export interface Operation {
    * visible at an offset of another. Unset: every operation is of one log.
    */
   logId?: string;
+  /**
+   * Writes: the epoch (the numbered leadership) of the leader that acknowledged it. After a
+   * failover the new leader's log goes on at the same offsets as the old one's, so an offset alone
+   * no longer names one write: offset 3 of epoch 0 (the old leader's, never shipped) and offset 3
+   * of epoch 1 (the new leader's) are two writes. Unset: every write is of one leadership.
+   */
+  epoch?: number;
+  /**
+   * Reads: the epoch history of the log the node's state came from, when it served the read: at
+   * which offset each leadership began (an empty list: all of it is epoch 0). A write of epoch
+   * `e` at offset `o` is in that state only if this history says offset `o` is epoch `e`.
+   * Unset: every offset is of the writes' epoch.
+   */
+  epochs?: readonly { epoch: number; start: number }[];
   /** A read made once everything had settled (every node caught up): it must show every acknowledged write. */
   final?: boolean;
   /**
