@@ -47,7 +47,7 @@ console.log(`\n${words.running[lang]}\n`);
 const recording = await runScenario(scenario);
 const verdict = checkHistory(recording.history);
 console.log(`${words.timeline[lang]}\n\n${renderTimeline(recording, verdict, lang)}\n`);
-const found = summarize(verdict, lang);
+const found = summarize(verdict, lang, new Set(recording.history.filter((op) => op.kind === "write" && op.ok).map((op) => op.epoch ?? 0)).size > 1);
 console.log(`${words.checker[lang]}:\n${found.map((l) => `  ${l}`).join("\n")}\n`);
 const why = scenario.explain(verdict).map((t) => t[lang]);
 console.log(`${words.whatHappened[lang]}:\n${why.map((l) => `  ${l}`).join("\n")}`);
@@ -57,8 +57,8 @@ if (values.html) {
   console.log(`\n${words.htmlWritten[lang]} ${values.html}`);
 }
 
-/** The checker's verdict in a few lines: counts, and the first anomaly of each kind in words. */
-function summarize(v: Verdict, l: Lang): string[] {
+/** The checker's verdict in a few lines: counts, and the first anomaly of each kind in words (naming epochs where writes of several leaderships share offsets). */
+function summarize(v: Verdict, l: Lang, severalEpochs: boolean): string[] {
   if (countAnomalies(v) === 0) return [words.nothing[l]];
   const kinds = [
     [words.staleReads[l], v.staleReads],
@@ -66,14 +66,15 @@ function summarize(v: Verdict, l: Lang): string[] {
     [words.monotonicReads[l], v.monotonicReads],
     [words.lostWrites[l], v.lostWrites],
   ] as const;
-  return kinds.filter(([, list]) => list.length > 0).map(([label, list]) => `${label}: ${list.length} (${describeAnomaly(list[0]!, l)}${list.length > 1 ? ", …" : ""})`);
+  return kinds.filter(([, list]) => list.length > 0).map(([label, list]) => `${label}: ${list.length} (${describeAnomaly(list[0]!, l, severalEpochs)}${list.length > 1 ? ", …" : ""})`);
 }
 
 /** One anomaly in words: the checker's own sentence in English, the same facts in Japanese. */
-function describeAnomaly(anomaly: Anomaly, l: Lang): string {
+function describeAnomaly(anomaly: Anomaly, l: Lang, severalEpochs: boolean): string {
   if (l === "en") return anomaly.message;
   const [first, read] = anomaly.operations as [Operation, Operation];
-  const state = (op: Operation) => `${op.key} ${op.value ?? "なし（404）"}${op.kind === "write" || op.value ? `（offset ${op.offset}）` : ""}`;
+  const epoch = (op: Operation) => (severalEpochs && op.kind === "write" ? `・epoch ${op.epoch ?? 0}` : "");
+  const state = (op: Operation) => `${op.key} ${op.value ?? "なし（404）"}${op.kind === "write" || op.value ? `（offset ${op.offset}${epoch(op)}）` : ""}`;
   switch (anomaly.kind) {
     case "monotonic-reads":
       return `${read.client} は ${first.node} で ${state(first)} を読んだ後、${read.node} で ${state(read)} を読んだ: 時間が巻き戻った`;

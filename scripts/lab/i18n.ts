@@ -25,5 +25,6 @@ export const words = {
   wrong: { en: "Not what you predicted: look at the timeline again.", ja: "予想と違いました。タイムラインをもう一度見てみましょう。" },
   fresh: { en: "fresh", ja: "最新" },
   stale: { en: "stale", ja: "古い" },
+  lost: { en: "lost", ja: "消失" },
   htmlWritten: { en: "Timeline written to", ja: "タイムラインを書き出しました:" },
 } satisfies Record<string, Text>;

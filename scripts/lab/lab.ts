@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Operation, Verdict } from "@lab/history";
+import type { LabNode } from "@lab/node";
 import { createManualClock, systemClock, type ManualClock } from "@lab/service";
-import { startCluster, type Cluster, type ClusterOptions, type Reply } from "../cluster.ts";
+import { send, startCluster, type Cluster, type ClusterOptions, type Reply } from "../cluster.ts";
 import type { Text } from "./i18n.ts";
+import { laneTextOf } from "./node-lines.ts";
 
 /** Which node a step talks to: the leader, or a follower by its place in the scenario's list. */
 export type NodeRef = "leader" | number;
@@ -10,9 +15,12 @@ export type NodeRef = "leader" | number;
 export interface TimelineEntry {
   at: number;
   lane: string;
-  text: string;
+  /** In the timeline's language when it says more than names and numbers. */
+  text: string | Text;
   /** The read this entry shows, so the checker's verdict can mark it fresh or stale. */
   read?: Operation;
+  /** The reads one entry shows together (the final reads of a key, one per node): marked as the worst of them. */
+  reads?: Operation[];
 }
 
 /** What a scenario's steps can do: write, read, let time pass, and watch the nodes. */
@@ -20,17 +28,18 @@ export interface Lab {
   cluster: Cluster;
   /** ms since the scenario began. */
   now(): number;
-  write(client: string, op: "create" | "confirm" | "cancel", id: string): Promise<Reply>;
+  /** Writes through `at` (the leader by default; a promoted follower takes writes too, and so does a leader that was replaced). */
+  write(client: string, op: "create" | "confirm" | "cancel", id: string, at?: NodeRef): Promise<Reply>;
   /** Reads order `id` from a node; `query` such as `{ minOffset: 3, timeoutMs: 5000 }` or `{ maxStalenessMs: 1000 }`. */
   read(client: string, node: NodeRef, id: string, query?: Record<string, number>): Promise<Reply>;
   /** Lets `ms` pass. */
   wait(ms: number): Promise<void>;
-  /** Lets time pass until every running follower has applied everything the leader has. */
+  /** Lets time pass until every running node that follows has applied everything its upstream has. */
   settle(): Promise<void>;
-  /** Reads each order from every node once everything has settled: each must show every acknowledged write. */
+  /** Reads each order from every node once everything has settled (each must show every acknowledged write); one line per order on the timeline. */
   finalReads(ids: string[]): Promise<void>;
   /** A line on a lane of the timeline (a node restarted, a follower stopped). */
-  note(lane: NodeRef | string, text: string): void;
+  note(lane: NodeRef | string, text: string | Text): void;
   /** The lane name of a node. */
   lane(node: NodeRef): string;
 }
@@ -44,7 +53,9 @@ export interface Scenario {
   /** The learner's prediction: a question with one-key answers, and the right one. */
   question: { prompt: Text; choices: { key: string; text: Text }[]; answer: string };
   /** The cluster it runs on (the clock and the loops are the runner's). */
-  cluster: Omit<ClusterOptions, "clock" | "run" | "logLine">;
+  cluster: Omit<ClusterOptions, "clock" | "run" | "logLine" | "leaderDataDir">;
+  /** The leader keeps its log on disk (DATA_DIR in a new temporary directory, removed after the run), so that it can come back with it. */
+  leaderDataDir?: boolean;
   run(lab: Lab): Promise<void>;
   /** Three lines: what happened, and why. */
   explain(verdict: Verdict): Text[];
@@ -84,11 +95,13 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
   const t0 = clockMs();
   let stamps = 0;
   const now = () => clockMs() - t0 + ++stamps * 1e-6;
-  // When the leader appended each offset (its log line says), so its lane shows the append where
-  // it happened, not when the write was acknowledged: a synchronous write waits in between.
-  const appendedAt = new Map<number, number>();
+  // When each node appended each offset (its log line says), so its lane shows the append where
+  // it happened, not when the write was acknowledged: a synchronous write waits in between. By
+  // lane: after a failover, two leaders append at the same offsets.
+  const appendedAt = new Map<string, number>();
   const specs = scenario.cluster.followers ?? [{}];
   const laneOf = (node: NodeRef) => (node === "leader" ? "leader" : (specs[node]?.id ?? `follower-${node + 1}`));
+  const dataDir = scenario.leaderDataDir ? mkdtempSync(join(tmpdir(), `lab-${scenario.name}-`)) : undefined;
 
   const cluster = await startCluster({
     ...scenario.cluster,
@@ -96,30 +109,54 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     clock,
     run: !deterministic,
     longPollMs: deterministic ? 0 : 500,
+    ...(dataDir ? { leaderDataDir: dataDir } : {}),
     logLine: (line) => {
       const match = /^\[([^\]]+)\] (.*)$/.exec(line);
       if (!match) return;
       const [, lane, text] = match as unknown as [string, string, string];
-      const appended = lane === "leader" ? /^appended offset=(\d+) /.exec(text) : null;
-      if (appended) appendedAt.set(Number(appended[1]), now());
-      const applied = /^applied offset=(\d+) type=Order(\w+) orderId=(\S+)/.exec(text);
-      const burst = /^applied offset=(\d+)\.\.(\d+) \((\d+) events/.exec(text);
-      if (applied) timeline.push({ at: now(), lane, text: `▸ #${applied[1]} ${applied[3]} ${applied[2]!.toLowerCase()}` });
-      else if (burst) timeline.push({ at: now(), lane, text: `▸ #${burst[1]}..#${burst[2]} (${burst[3]} events)` });
-      else if (text.startsWith("resync")) timeline.push({ at: now(), lane, text: `⟲ resync: ${/loaded the \w+'s snapshot .* at offset (\d+)/.exec(text)?.[0] ?? text}` });
+      const appended = /^appended offset=(\d+) /.exec(text);
+      if (appended) return void appendedAt.set(`${lane}#${appended[1]}`, now());
+      const shown = laneTextOf(text);
+      if (shown) timeline.push({ at: now(), lane, text: shown });
     },
   });
 
-  const running = () => cluster.followers.filter((f) => f.running);
+  /** The node a step talks to, whatever its role now (a promoted follower leads; a replaced leader may follow). */
+  const nodeOf = (node: NodeRef): LabNode => (node === "leader" ? cluster.leader.node : cluster.followers[node]!.node);
+  const urlOf = (node: NodeRef) => (node === "leader" ? cluster.leader.url : cluster.followers[node]!.url);
+  /** Every node that runs: the leader (on the network or not), and the followers not stopped. */
+  const running = (): NodeRef[] => ["leader", ...cluster.followers.flatMap((f, i) => (f.running ? [i] : []))];
   /** The log a node's state belongs to now, so the checker never compares offsets of two histories. */
-  const logIdOf = (node: NodeRef) => (node === "leader" ? cluster.log.logId : (cluster.followers[node]!.node.status().logId ?? undefined));
+  const logIdOf = (node: NodeRef) => {
+    const n = nodeOf(node);
+    return n.following ? (n.following.status().logId ?? undefined) : n.log.logId;
+  };
+  /** Where a node stands for the checker: its role, its log, and which leadership wrote which offsets of it. */
+  const served = (node: NodeRef) => {
+    const n = nodeOf(node);
+    return { node: laneOf(node), role: n.role, logId: logIdOf(node), epochs: n.log.epochs.map(({ epoch, start }) => ({ epoch, start })) };
+  };
+  /**
+   * The nodes that follow and have not applied everything their upstream has yet (in this
+   * process: matched by URL). A follower that has not yet copied its upstream's new log (a
+   * restarted leader's) or history (a new leader's epoch) is behind, whatever its offsets say.
+   */
+  const behind = () =>
+    running().filter((node) => {
+      const f = nodeOf(node).following;
+      const upstream = f && running().find((other) => urlOf(other) === f.status().leaderUrl);
+      if (!f || upstream === undefined) return false;
+      const { logId, appliedOffset } = f.status();
+      const there = nodeOf(upstream);
+      return logId !== there.log.logId || nodeOf(node).epoch !== there.epoch || (appliedOffset ?? -1) < there.log.head - 1;
+    });
   /** Deterministic runs: every running follower fetches once (upstreams first) and applies what is due. */
   const deliver = async () => {
     if (deterministic) await cluster.poll();
   };
   const step = async (ms: number) => {
     manual!.advance(ms);
-    for (const f of running()) f.applyDue();
+    for (const node of running()) nodeOf(node).following?.applyDue();
     await cluster.poll(); // followers of followers get what their upstream just applied... and received
   };
 
@@ -139,6 +176,12 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     return pending;
   };
 
+  const writeTo = {
+    create: (url: string, id: string) => cluster.createOrderAt(url, id),
+    confirm: (url: string, id: string) => cluster.confirmAt(url, id),
+    cancel: (url: string, id: string) => send("POST", `${url}/orders/${id}/cancel`),
+  };
+
   const lab: Lab = {
     cluster,
     now,
@@ -146,24 +189,27 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     note(lane, text) {
       timeline.push({ at: now(), lane: typeof lane === "string" ? lane : laneOf(lane), text });
     },
-    async write(client, op, id) {
+    async write(client, op, id, at = "leader") {
       if (!clients.includes(client)) clients.push(client);
       const start = now();
-      const reply = await driveUntil(op === "create" ? cluster.createOrder(id) : op === "confirm" ? cluster.confirm(id) : cluster.cancel(id));
+      const reply = await driveUntil(writeTo[op](urlOf(at), id));
       const end = now();
       const ok = reply.status < 300;
-      history.push({ client, node: "leader", role: "leader", kind: "write", key: id, start, end, ok, value: reply.body.order?.status, offset: reply.body.event?.offset, logId: cluster.log.logId });
+      const lane = laneOf(at);
+      const { logId, role } = served(at);
+      history.push({ client, node: lane, role, kind: "write", key: id, start, end, ok, value: reply.body.order?.status, offset: reply.body.event?.offset, logId, epoch: nodeOf(at).epoch });
       const took = end - start >= 100 ? ` (${Math.round(end - start)} ms)` : "";
-      timeline.push({ at: start, lane: client, text: `${op} ${id}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}${took}` });
+      const where = at === "leader" ? "" : ` @${lane}`;
+      timeline.push({ at: start, lane: client, text: `${op} ${id}${where}${ok ? ` ✓ #${reply.body.event.offset}` : ` ✗ ${reply.body.code}`}${took}` });
       if (reply.body.event) {
         const offset: number = reply.body.event.offset;
-        timeline.push({ at: appendedAt.get(offset) ?? end, lane: "leader", text: `● #${offset} ${id} ${reply.body.order.status}` });
-        appendedAt.delete(offset);
+        timeline.push({ at: appendedAt.get(`${lane}#${offset}`) ?? end, lane, text: `● #${offset} ${id} ${reply.body.order.status}` });
+        appendedAt.delete(`${lane}#${offset}`);
         const replication = reply.body.replication;
-        if (!ok) timeline.push({ at: end, lane: "leader", text: `✗ #${offset} not acknowledged: ${reply.body.code} (it stays in the log)` });
+        if (!ok) timeline.push({ at: end, lane, text: `✗ #${offset} not acknowledged: ${reply.body.code} (it stays in the log)` });
         else if (replication?.waitedMs > 0) {
           const how = replication.mode === "sync" ? `${replication.followers.join(", ")} ${replication.ack} it` : "asynchronously (degraded)";
-          timeline.push({ at: end, lane: "leader", text: `✓ #${offset} acknowledged: ${how}` });
+          timeline.push({ at: end, lane, text: `✓ #${offset} acknowledged: ${how}` });
         }
       }
       await deliver();
@@ -178,8 +224,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       const value: string | null = reply.status === 200 ? reply.body.order.status : null;
       const op: Operation = {
         client,
-        node: laneOf(node),
-        role: node === "leader" ? "leader" : "follower",
+        ...served(node),
         kind: "read",
         key: id,
         start,
@@ -187,7 +232,6 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
         ok,
         value,
         offset: reply.body.appliedOffset ?? -1,
-        logId: logIdOf(node),
         ...(query.maxStalenessMs === undefined ? {} : { maxStalenessMs: query.maxStalenessMs }),
       };
       history.push(op);
@@ -202,23 +246,32 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
       for (let left = ms; left > 0; left -= STEP_MS) await step(Math.min(STEP_MS, left));
     },
     async settle() {
-      if (!deterministic) {
-        for (const f of running()) await f.expectCaughtUp(30_000);
+      if (deterministic) {
+        for (let i = 0; i < 10_000 && behind().length > 0; i++) await step(STEP_MS);
         return;
       }
-      const head = () => cluster.log.head;
-      for (let i = 0; i < 10_000 && running().some((f) => f.node.status().appliedOffset !== head() - 1); i++) await step(STEP_MS);
+      for (const giveUpAt = performance.now() + 30_000; behind().length > 0; await new Promise((resolve) => setTimeout(resolve, 10))) {
+        if (performance.now() > giveUpAt) throw new Error(`settle: ${behind().map(laneOf).join(", ")} still behind after 30 s`);
+      }
     },
     async finalReads(ids) {
       await lab.settle();
+      if (!clients.includes("final")) clients.push("final");
       for (const id of ids) {
-        for (const node of ["leader" as const, ...running().map((f) => cluster.followers.indexOf(f))]) {
+        const reads: Operation[] = [];
+        for (const node of running()) {
           const start = now();
-          const reply = node === "leader" ? await cluster.readLeader(id) : await cluster.followers[node]!.read(id);
+          const reply = await cluster.readAt(urlOf(node), id);
           const end = now();
           const value = reply.status === 200 ? reply.body.order.status : null;
-          history.push({ client: "final", node: laneOf(node), role: node === "leader" ? "leader" : "follower", kind: "read", key: id, start, end, ok: true, final: true, value, offset: reply.body.appliedOffset ?? -1, logId: logIdOf(node) });
+          reads.push({ client: "final", ...served(node), kind: "read", key: id, start, end, ok: true, final: true, value, offset: reply.body.appliedOffset ?? -1 });
         }
+        history.push(...reads);
+        const values = reads.map((r) => r.value ?? "404");
+        const text: Text = values.every((v) => v === values[0])
+          ? { en: `read ${id} @all ${reads.length} nodes → ${values[0]}`, ja: `read ${id} @全${reads.length}ノード → ${values[0]}` }
+          : { en: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join(", ")}`, ja: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join("、")}` };
+        timeline.push({ at: reads[0]!.start, lane: "final", text, reads });
       }
     },
   };
@@ -227,6 +280,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     await scenario.run(lab);
   } finally {
     await cluster.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
   const lanes = ["leader", ...specs.map((_, i) => laneOf(i))];
   timeline.sort((a, b) => a.at - b.at);

@@ -2,19 +2,32 @@ import type { Operation, Verdict } from "@lab/history";
 import { words, type Lang } from "./i18n.ts";
 import type { Recording, TimelineEntry } from "./lab.ts";
 
-/** The reads the checker named stale (or as missing a write), so the timeline can mark them. */
-export function staleReadsOf(verdict: Verdict): Set<Operation> {
-  const stale = new Set<Operation>();
-  for (const list of [verdict.staleReads, verdict.readYourWrites, verdict.monotonicReads, verdict.lostWrites]) {
-    for (const anomaly of list) stale.add(anomaly.operations.at(-1)!);
+/** How the timeline marks a read: it showed every write it had to (fresh), missed one (stale), or showed one was lost. */
+type Mark = "fresh" | "stale" | "lost";
+
+/** The reads the checker named stale (or as missing a write), and those that show an acknowledged write lost, so the timeline can mark them. */
+export function marksOf(verdict: Verdict): Map<Operation, Mark> {
+  const marks = new Map<Operation, Mark>();
+  for (const list of [verdict.staleReads, verdict.readYourWrites, verdict.monotonicReads]) {
+    for (const anomaly of list) marks.set(anomaly.operations.at(-1)!, "stale");
   }
-  return stale;
+  for (const anomaly of verdict.lostWrites) marks.set(anomaly.operations.at(-1)!, "lost");
+  return marks;
 }
 
-/** The text of an entry, with a read marked fresh or stale. */
-function cellText(entry: TimelineEntry, stale: Set<Operation>, lang: Lang): string {
-  if (!entry.read) return entry.text;
-  return stale.has(entry.read) ? `${entry.text}  ✗ ${words.stale[lang]}` : `${entry.text}  ✓ ${words.fresh[lang]}`;
+/** The mark of an entry that shows reads (the worst of its reads'), undefined for one that shows none. */
+function markOf(entry: TimelineEntry, marks: Map<Operation, Mark>): Mark | undefined {
+  const reads = entry.reads ?? (entry.read ? [entry.read] : []);
+  if (reads.length === 0) return undefined;
+  const found = reads.map((r) => marks.get(r) ?? "fresh");
+  return found.includes("lost") ? "lost" : found.includes("stale") ? "stale" : "fresh";
+}
+
+/** The text of an entry in `lang`, with a read marked fresh, stale or lost. */
+function cellText(entry: TimelineEntry, marks: Map<Operation, Mark>, lang: Lang): string {
+  const text = typeof entry.text === "string" ? entry.text : entry.text[lang];
+  const mark = markOf(entry, marks);
+  return mark === undefined ? text : `${text}  ${mark === "fresh" ? "✓" : "✗"} ${words[mark][lang]}`;
 }
 
 /** Display width of a string in a terminal: CJK characters take two columns. */
@@ -31,11 +44,11 @@ const pad = (text: string, width: number) => text + " ".repeat(Math.max(0, width
  */
 export function renderTimeline({ timeline, lanes, clients }: Recording, verdict: Verdict, lang: Lang): string {
   const columns = [...lanes, ...clients];
-  const stale = staleReadsOf(verdict);
+  const marks = marksOf(verdict);
   const rows: { at: number; cells: Map<string, string> }[] = [];
   for (const entry of timeline) {
     const last = rows.at(-1);
-    const text = cellText(entry, stale, lang);
+    const text = cellText(entry, marks, lang);
     if (last && last.at === entry.at && !last.cells.has(entry.lane)) last.cells.set(entry.lane, text);
     else rows.push({ at: entry.at, cells: new Map([[entry.lane, text]]) });
   }
@@ -57,10 +70,10 @@ const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;"
 export function renderTimelineHtml(recording: Recording, verdict: Verdict, lang: Lang, { title, summary }: { title: string; summary: string[] }): string {
   const { timeline, lanes, clients } = recording;
   const columns = [...lanes, ...clients];
-  const stale = staleReadsOf(verdict);
+  const marks = marksOf(verdict);
   const rows = timeline.map((entry) => {
-    const mark = entry.read ? (stale.has(entry.read) ? "stale" : "fresh") : lanes.includes(entry.lane) ? "node" : "client";
-    const cells = columns.map((c) => (c === entry.lane ? `<td class="${mark}">${escape(cellText(entry, stale, lang))}</td>` : "<td></td>"));
+    const mark = markOf(entry, marks) ?? (lanes.includes(entry.lane) ? "node" : "client");
+    const cells = columns.map((c) => (c === entry.lane ? `<td class="${mark}">${escape(cellText(entry, marks, lang))}</td>` : "<td></td>"));
     return `<tr><th>${Math.round(entry.at)}</th>${cells.join("")}</tr>`;
   });
   return `<!doctype html>
@@ -78,6 +91,7 @@ export function renderTimelineHtml(recording: Recording, verdict: Verdict, lang:
   td.client { background: #f6f8fa; }
   td.fresh { background: #dafbe1; }
   td.stale { background: #ffebe9; font-weight: 600; }
+  td.lost { background: #ffcecb; font-weight: 700; }
   li { margin: .2rem 0; }
 </style>
 </head>

@@ -55,7 +55,7 @@ describe("pnpm lab scenarios, deterministically", () => {
   it("follower-falls-behind: it resyncs from the snapshot and nothing is lost", async () => {
     const { verdict, recording } = await run("follower-falls-behind");
     expect(countAnomalies(verdict)).toBe(0);
-    expect(recording.timeline.some((e) => e.lane === "follower" && e.text.startsWith("⟲ resync"))).toBe(true);
+    expect(recording.timeline.some((e) => e.lane === "follower" && typeof e.text === "string" && e.text.startsWith("⟲ resync"))).toBe(true);
   });
 
   it("monotonic-reads: the hopper goes back in time; the careful reader, carrying the highest offset, never does", async () => {
