@@ -34,7 +34,7 @@ export interface Lab {
   read(client: string, node: NodeRef, id: string, query?: Record<string, number>): Promise<Reply>;
   /** Lets `ms` pass. */
   wait(ms: number): Promise<void>;
-  /** Lets time pass until every running node that follows has applied everything its upstream has. */
+  /** Lets time pass until every running node that follows has applied everything its upstream has (but one whose link is cut). */
   settle(): Promise<void>;
   /** Reads each order from every node once everything has settled (each must show every acknowledged write); one line per order on the timeline. */
   finalReads(ids: string[]): Promise<void>;
@@ -137,18 +137,20 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
     return { node: laneOf(node), role: n.role, logId: logIdOf(node), epochs: n.log.epochs.map(({ epoch, start }) => ({ epoch, start })) };
   };
   /**
-   * The nodes that follow and have not applied everything their upstream has yet (in this
+   * The nodes that follow and have not applied exactly what their upstream has yet (in this
    * process: matched by URL). A follower that has not yet copied its upstream's new log (a
-   * restarted leader's) or history (a new leader's epoch) is behind, whatever its offsets say.
+   * restarted leader's) or history (a new leader's epoch), or that has applied more than its
+   * upstream has (a replaced leader about to drop its suffix), is behind, whatever its offsets
+   * say. One whose link is cut cannot catch up, and is not waited for.
    */
   const behind = () =>
     running().filter((node) => {
       const f = nodeOf(node).following;
       const upstream = f && running().find((other) => urlOf(other) === f.status().leaderUrl);
-      if (!f || upstream === undefined) return false;
+      if (!f || upstream === undefined || f.status().link !== "open") return false;
       const { logId, appliedOffset } = f.status();
       const there = nodeOf(upstream);
-      return logId !== there.log.logId || nodeOf(node).epoch !== there.epoch || (appliedOffset ?? -1) < there.log.head - 1;
+      return logId !== there.log.logId || nodeOf(node).epoch !== there.epoch || (appliedOffset ?? -1) !== there.log.head - 1;
     });
   /** Deterministic runs: every running follower fetches once (upstreams first) and applies what is due. */
   const deliver = async () => {

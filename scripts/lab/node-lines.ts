@@ -15,10 +15,13 @@ export function laneTextOf(line: string): string | Text | undefined {
   if (applied) return `▸ #${applied[1]} ${applied[3]} ${happened(applied[2]!)}`;
   const burst = /^applied offset=(\d+)\.\.(\d+) \((\d+) events/.exec(line);
   if (burst) return `▸ #${burst[1]}..#${burst[2]} (${burst[3]} events)`;
-  if (line.startsWith("resync")) return `⟲ resync: ${/loaded the \w+'s snapshot .* at offset (\d+)/.exec(line)?.[0] ?? line}`;
+  if (line.startsWith("resync")) {
+    const loaded = /loaded the (\w+)'s snapshot .* at offset (\d+)/.exec(line);
+    return `⟲ resync: ${loaded ? `loaded the ${loaded[1]}'s snapshot at offset ${loaded[2]}` : line}`;
+  }
 
   const cut = /^link to \S+ (held|dropped) through \/admin\/pause/.exec(line);
-  if (cut) return cut[1] === "held" ? { en: "⏸ link held: it receives nothing", ja: "⏸ リンク保留: 何も届かない" } : { en: "✕ link dropped: it receives nothing", ja: "✕ リンク遮断: 何も届かない" };
+  if (cut) return cut[1] === "held" ? { en: "⏸ link held", ja: "⏸ リンク保留" } : { en: "✕ link dropped", ja: "✕ リンク遮断" };
   if (/^link to \S+ open again/.test(line)) return { en: "▶ link open again", ja: "▶ リンク再開" };
 
   const promoted = /^promoted \(POST \/admin\/promote\): .*leading epoch (\d+) from offset (\d+)/.exec(line);
