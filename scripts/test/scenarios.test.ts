@@ -1,7 +1,8 @@
-import { checkHistory, countAnomalies, type Anomaly } from "@lab/history";
+import { checkHistory, countAnomalies, type Anomaly, type Verdict } from "@lab/history";
 import { describe, expect, it } from "vitest";
-import { runScenario } from "../lab/lab.ts";
+import { runScenario, type Recording } from "../lab/lab.ts";
 import { scenarios } from "../lab/scenarios.ts";
+import { lostWritesOf } from "../lab/scenarios/failover-steps.ts";
 import { renderTimeline, renderTimelineHtml } from "../lab/timeline.ts";
 
 /**
@@ -14,11 +15,27 @@ const run = async (name: string) => {
   const recording = await runScenario(scenario, { deterministic: true });
   return { recording, verdict: checkHistory(recording.history), scenario };
 };
+/** The writes the checker found lost, each once: `o-4 PENDING #4 epoch 0`. */
+const lost = (verdict: Verdict) => lostWritesOf(verdict).map((w) => `${w.key} ${w.value} #${w.offset} epoch ${w.epoch}`);
+/** What a lane of the timeline says, in English. */
+const lanes = (recording: Recording, lane: string) => recording.timeline.filter((e) => e.lane === lane).map((e) => (typeof e.text === "string" ? e.text : e.text.en));
 const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
 
 describe("pnpm lab scenarios, deterministically", () => {
-  it("lists eight scenarios, each with a question whose answer is one of its choices, and a story with real line breaks", () => {
-    expect(scenarios.map((s) => s.name)).toEqual(["stale-read", "lag-accumulates", "read-your-writes", "leader-restart-without-data", "follower-falls-behind", "monotonic-reads", "bounded-staleness", "sync-vs-async"]);
+  it("lists eleven scenarios, each with a question whose answer is one of its choices, and a story with real line breaks", () => {
+    expect(scenarios.map((s) => s.name)).toEqual([
+      "stale-read",
+      "lag-accumulates",
+      "read-your-writes",
+      "leader-restart-without-data",
+      "follower-falls-behind",
+      "monotonic-reads",
+      "bounded-staleness",
+      "sync-vs-async",
+      "failover",
+      "failover-sync",
+      "split-brain",
+    ]);
     for (const s of scenarios) expect(s.question.choices.map((c) => c.key), s.name).toContain(s.question.answer);
     for (const s of scenarios) for (const story of Object.values(s.story)) expect(story, `${s.name}: a backslash and an n printed as they are`).not.toContain("\\n");
   });
@@ -90,6 +107,40 @@ describe("pnpm lab scenarios, deterministically", () => {
       "1000 leader: ● #1 s-2 PENDING",
       "3000 leader: ✗ #1 not acknowledged: REPLICATION_TIMEOUT (it stays in the log)",
     ]);
+  });
+
+  it("failover: exactly the writes no follower had when the leader died are lost, the ones the old leader drops on rejoining; the reads that show it are on the timeline", async () => {
+    const { verdict, recording } = await run("failover");
+    const cut = recording.timeline.find((e) => e.lane === "follower-1" && typeof e.text !== "string" && e.text.en === "✕ link dropped")!.at;
+    const unshipped = recording.history.filter((op) => op.kind === "write" && op.ok && op.node === "leader" && op.start > cut);
+    expect(unshipped.map((w) => `${w.key} ${w.value}`), "acknowledged after the most advanced follower's link was cut").toEqual(["o-1 CONFIRMED", "o-4 PENDING"]);
+    expect(lost(verdict)).toEqual(unshipped.map((w) => `${w.key} ${w.value} #${w.offset} epoch 0`));
+    expect(lanes(recording, "leader"), "the old leader's lane").toEqual(expect.arrayContaining(["↓ demoted: follows follower-1", "✂ dropped #3 o-1 confirmed, #4 o-4 created"]));
+    expect(lanes(recording, "follower-1")).toContain("★ promoted: leads epoch 1 from #3");
+    expect(by(verdict.lostWrites).filter((b) => !b.startsWith("final@")), "you, reading your writes on the new leader").toEqual(["you@follower-1", "you@follower-1"]);
+    const text = renderTimeline(recording, verdict, "en");
+    for (const line of ["read o-4 @follower-1 → 404  ✗ lost", "read o-1 @follower-1 → PENDING  ✗ lost", "read o-4 @all 3 nodes → 404  ✗ lost", "read o-3 @all 3 nodes → PENDING  ✓ fresh"]) expect(text).toContain(line);
+    expect(verdict.staleReads, "a new leader's read is not merely stale").toEqual([]);
+  });
+
+  it("failover-sync: the same steps with SYNC_REPLICAS=1 lose no acknowledged write; the two no follower had timed out, and the old leader drops them", async () => {
+    const { verdict, recording } = await run("failover-sync");
+    expect(countAnomalies(verdict)).toBe(0);
+    const writes = recording.history.filter((op) => op.kind === "write").map((op) => `${op.key} ${op.value} ${op.ok ? "acknowledged" : "timed out"}`);
+    expect(writes).toEqual(["o-1 PENDING acknowledged", "o-2 PENDING acknowledged", "o-3 PENDING acknowledged", "o-1 CONFIRMED timed out", "o-4 PENDING timed out", "n-1 PENDING acknowledged"]);
+    expect(lanes(recording, "leader")).toContain("✂ dropped #3 o-1 confirmed, #4 o-4 created");
+  });
+
+  it("split-brain: every write the old leader acknowledged after the partition is lost, and none of the new leader's; its lane shows when it was demoted", async () => {
+    const { verdict, recording } = await run("split-brain");
+    const partition = recording.timeline.find((e) => e.lane === "leader" && typeof e.text !== "string" && e.text.en.startsWith("⚡ partition"))!.at;
+    const oldLeaderAfter = recording.history.filter((op) => op.kind === "write" && op.ok && op.node === "leader" && op.start > partition);
+    expect(oldLeaderAfter.map((w) => w.key)).toEqual(["a-1", "a-2"]);
+    expect(lost(verdict)).toEqual(oldLeaderAfter.map((w) => `${w.key} ${w.value} #${w.offset} epoch 0`));
+    const newLeader = recording.history.filter((op) => op.kind === "write" && op.node === "follower-1").map((w) => `${w.key} #${w.offset} epoch ${w.epoch}`);
+    expect(newLeader, "the same offsets, another leadership").toEqual(["b-1 #2 epoch 1", "b-2 #3 epoch 1"]);
+    expect(lanes(recording, "leader")).toEqual(expect.arrayContaining(["↓ demoted: follows follower-1", "✂ dropped #2 a-1 created, #3 a-2 created"]));
+    expect(countAnomalies(verdict), "nothing but those lost writes, on every node").toBe(2 * 3);
   });
 
   it("renders the timeline with a lane per node and per client, each read marked fresh or stale, as text and as HTML", async () => {
