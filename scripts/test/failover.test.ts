@@ -49,6 +49,7 @@ describe("a follower is promoted when the leader goes away", () => {
   it("leads a new epoch that continues the log at the same offsets", async () => {
     const c = await start();
     await writeAndShip(c, "o-1", "o-2", "o-3");
+    expect((await c.readLeader("o-1")).body.epoch, "the chapter's replies, before any promotion, say nothing of epochs").toBeUndefined();
     await c.leader.stop(); // the leader is gone
     const [f1] = c.followers;
 
@@ -59,6 +60,7 @@ describe("a follower is promoted when the leader goes away", () => {
     const write = await c.createOrderAt(f1!.url, "o-4");
     expect(write.status).toBe(201);
     expect(write.body.event.offset, "the new leader's first write takes the next offset").toBe(3);
+    expect(write.body.epoch, "and says which leadership wrote it").toBe(1);
     expect((await c.readAt(f1!.url, "o-1")).body.order.status, "it kept what it had").toBe("PENDING");
     const health = await sendHealth(f1!.url);
     expect(health).toMatchObject({ leader: true, role: "leader", epoch: 1, head: 4 });

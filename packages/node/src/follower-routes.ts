@@ -22,6 +22,8 @@ export interface FollowerRoutesDeps {
   waitForApplied(offset: number, timeout: Promise<void>): Promise<boolean>;
   /** How stale the applied state may be, as the follower can prove (see freshness.ts); null when it cannot tell. */
   stalenessMs(): number | null;
+  /** The epoch its log is at, once there has been a promotion; undefined before (the chapter's replies). */
+  epoch(): number | undefined;
 }
 
 /**
@@ -56,7 +58,8 @@ export function followerRoutes(deps: FollowerRoutesDeps): Router {
       throw httpError(404, "ORDER_NOT_FOUND", "not found (maybe not replicated yet)", { follower: true, ...position() });
     }
     const { nextFrom, appliedOffset } = position();
-    res.json({ ok: true, follower: true, nextFrom, appliedOffset, applyLagMs: applyLagMs(), ...(stalenessMs === undefined ? {} : { stalenessMs }), order });
+    const epoch = deps.epoch();
+    res.json({ ok: true, follower: true, nextFrom, appliedOffset, applyLagMs: applyLagMs(), ...(stalenessMs === undefined ? {} : { stalenessMs }), ...(epoch === undefined ? {} : { epoch }), order });
   });
 
   /** Returns how stale the state may be, or throws 503 TOO_STALE if that is more than `maxStalenessMs` (or not known). */

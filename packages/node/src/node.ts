@@ -107,6 +107,8 @@ export function createNode(deps: NodeDeps) {
 
   /** The epoch this node leads, or follows. */
   const epoch = () => latestEpoch(log.epochs);
+  /** The epoch for replies: only once there has been a promotion, so that the chapter's replies stay as they are. */
+  const epochOnceNumbered = () => (log.epochs.length > 0 ? epoch() : undefined);
   /** Set while this node leads an epoch older than one it has heard of. */
   const fenced = () => role.kind === "leader" && newest.epoch > epoch();
   const fencedBy = () => (fenced() ? { fencedBy: { epoch: newest.epoch, leaderUrl: newest.leaderUrl ?? null } } : {});
@@ -161,7 +163,7 @@ export function createNode(deps: NodeDeps) {
     };
     const writePath = createWritePath({ orders, log, clock, logLine, sync, fence: refuseIfFenced });
     const router = Router();
-    router.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES }));
+    router.use(ordersRoutes({ orders, writePath, bodyLimitBytes: BODY_LIMIT_BYTES, epoch: epochOnceNumbered }));
     const status = () => ({
       ok: true as const,
       leader: true as const,
@@ -218,6 +220,7 @@ export function createNode(deps: NodeDeps) {
       // An offset counts once the follower has heard from its upstream: until then its log may hold a replaced leader's history.
       waitForApplied: async (offset, timeout) => (await f.receiver.whenInContact(timeout)) && f.replica.waitForApplied(offset, timeout),
       stalenessMs: () => f.receiver.freshness.appliedStalenessMs(clock.now()),
+      epoch: epochOnceNumbered,
     });
 
   function followerRole(client: LogClient<OrderEvent, Order[]>, resumeAt: { logId: string; nextOffset: number } | undefined) {

@@ -7,9 +7,14 @@ import type { WritePath } from "./write-path.ts";
  * The leader's order routes: three writes, all through the write path, and a read. Replies keep
  * the chapter's shape, `{ok, leader, order, event}`.
  */
-export function ordersRoutes({ orders, writePath, bodyLimitBytes }: { orders: Orders; writePath: WritePath; bodyLimitBytes: number }): Router {
+export function ordersRoutes({ orders, writePath, bodyLimitBytes, epoch }: { orders: Orders; writePath: WritePath; bodyLimitBytes: number; epoch: () => number | undefined }): Router {
   const router = Router();
-  const write = async (command: OrderCommand) => ({ ok: true, leader: true, ...(await writePath.write(command)) });
+  // After a failover, offsets alone no longer name a write: the epoch that wrote it goes with them.
+  const epochField = () => {
+    const e = epoch();
+    return e === undefined ? {} : { epoch: e };
+  };
+  const write = async (command: OrderCommand) => ({ ok: true, leader: true, ...(await writePath.write(command)), ...epochField() });
 
   // Only this route reads a body, so only it parses one: elsewhere a stray body is ignored.
   router.post("/orders", express.json({ limit: bodyLimitBytes }), async (req, res) => {
@@ -26,7 +31,7 @@ export function ordersRoutes({ orders, writePath, bodyLimitBytes }: { orders: Or
     const order = orders.get(id);
     if (!order) throw httpError(404, "ORDER_NOT_FOUND", `order ${id} not found`);
     // appliedOffset: the last event this state reflects, a session's token for monotonic reads (as on followers).
-    res.json({ ok: true, leader: true, appliedOffset: writePath.appliedUpTo - 1, order });
+    res.json({ ok: true, leader: true, appliedOffset: writePath.appliedUpTo - 1, ...epochField(), order });
   });
 
   return router;
