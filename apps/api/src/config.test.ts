@@ -69,3 +69,22 @@ describe("readLeaderConfig -> synchronous replication", () => {
     expect((thrown as Error).message).toContain(JSON.stringify(value));
   });
 });
+
+describe("readLeaderConfig -> STORE", () => {
+  it("keeps the orders in memory unless STORE=postgres, which reads PG_URL (default: the pair pnpm pg:up starts)", () => {
+    expect(readLeaderConfig({}).postgres).toBeUndefined();
+    expect(readLeaderConfig({ STORE: "postgres" }).postgres).toEqual({ url: "postgres://lab@127.0.0.1:5440/lab" });
+    expect(readLeaderConfig({ STORE: "postgres", PG_URL: "postgresql://lab@localhost:6000/x" }).postgres).toEqual({ url: "postgresql://lab@localhost:6000/x" });
+  });
+
+  it.each([
+    [{ STORE: "mysql" }, /^STORE must be "memory" or "postgres"/],
+    [{ STORE: "postgres", PG_URL: "http://127.0.0.1:5440/lab" }, /^PG_URL must start with postgres:\/\//],
+    [{ STORE: "postgres", PG_URL: "postgres://lab@db.example.com/lab" }, /^PG_URL must name a server on this machine/],
+    [{ STORE: "postgres", DATA_DIR: "/tmp/x" }, /^DATA_DIR .* unset DATA_DIR$/],
+    [{ STORE: "postgres", SYNC_REPLICAS: "1" }, /synchronous_standby_names/],
+  ])("refuses %j with a ConfigError", (env, message) => {
+    expect(() => readLeaderConfig(env)).toThrow(ConfigError);
+    expect(() => readLeaderConfig(env)).toThrow(message);
+  });
+});

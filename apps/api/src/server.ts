@@ -1,6 +1,7 @@
 import { bootNode, FOLLOWING_DEFAULTS, nodeFiles, type LabNode } from "@lab/node";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import { readLeaderConfig } from "./config.ts";
+import { startPostgresLeader } from "./postgres.ts";
 
 // The leader's entry point: read the config, listen, build the node (its state read back from
 // DATA_DIR, if it has one), start it. It starts as the leader, unless DATA_DIR says it was made
@@ -9,6 +10,7 @@ let node: LabNode | undefined;
 const logLine = consoleLogger(() => node?.role ?? "leader");
 runMain(logLine, async () => {
   const config = readLeaderConfig(process.env);
+  if (config.postgres) return startPostgresLeader(config, config.postgres.url, logLine); // STORE=postgres: docs/postgres.md
   // The node is built once the port is known (PORT=0 picks one): the leader is named after it.
   const server = await listen((req, res) => node!.app(req, res), config);
   const loopback = config.host === undefined || ["127.0.0.1", "::1", "localhost"].includes(config.host);

@@ -66,3 +66,21 @@ describe("readFollowerConfig -> invalid values", () => {
     expect((err as Error).message).toContain(JSON.stringify(value));
   });
 });
+
+describe("readFollowerConfig -> STORE", () => {
+  it("replicates itself unless STORE=postgres, which reads the standby at PG_URL and sets its delay only when APPLY_LAG_MS is given", () => {
+    expect(readFollowerConfig({}).postgres).toBeUndefined();
+    expect(readFollowerConfig({ STORE: "postgres" }).postgres).toEqual({ url: "postgres://lab@127.0.0.1:5441/lab", applyLagMs: undefined });
+    expect(readFollowerConfig({ STORE: "postgres", APPLY_LAG_MS: "3000" }).postgres).toEqual({ url: "postgres://lab@127.0.0.1:5441/lab", applyLagMs: 3000 });
+  });
+
+  it.each([
+    [{ STORE: "postgres", PG_URL: "postgres://lab@10.0.0.5/lab" }, /^PG_URL must name a server on this machine/],
+    [{ STORE: "postgres", DATA_DIR: "/tmp/x" }, /^DATA_DIR .* unset DATA_DIR$/],
+    [{ STORE: "postgres", APPLY_LAG_MS: "3s" }, /^APPLY_LAG_MS must be a whole number/],
+  ])("refuses %j with a ConfigError", (env, message) => {
+    const err = configError(env);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(message);
+  });
+});

@@ -1,6 +1,7 @@
 import { DEFAULT_FOLLOWER_TIMEOUT_MS, MAX_APPLY_LAG_MS } from "@lab/node";
 import { checkNodeId, DEFAULT_RETAIN_EVENTS, MAX_EVENTS_WAIT_MS } from "@lab/replication";
-import { ConfigError, readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
+import { readPgUrl } from "@lab/pg-store";
+import { ConfigError, readChoice, readHost, readPort, readUrl, readWholeNumber } from "@lab/service";
 
 /** The follower's settings, read once from the environment at start-up (names as in the chapter). */
 export interface FollowerConfig {
@@ -30,13 +31,18 @@ export interface FollowerConfig {
   retainEvents: number;
   /** FOLLOWER_TIMEOUT_MS: a follower of this one not heard from for this long is disconnected. */
   followerTimeoutMs: number;
+  /**
+   * STORE=postgres: it reads this PostgreSQL standby (PG_URL) instead of replicating itself;
+   * `applyLagMs` set when APPLY_LAG_MS was given, to become the standby's recovery_min_apply_delay.
+   */
+  postgres: { url: string; applyLagMs: number | undefined } | undefined;
 }
 
 const MINUTE = 60_000;
 
 /** Reads and checks the follower's settings; throws a ConfigError naming the variable that is wrong. */
 export function readFollowerConfig(env: Record<string, string | undefined>): FollowerConfig {
-  return {
+  const config = {
     port: readPort(env, 3001),
     host: readHost(env),
     leaderUrl: readUrl(env, "LEADER_URL", "http://localhost:3000"),
@@ -48,7 +54,13 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     followerId: readFollowerId(env),
     retainEvents: readWholeNumber(env, "RETAIN_EVENTS", DEFAULT_RETAIN_EVENTS, { min: 1, max: 100_000_000 }),
     followerTimeoutMs: readWholeNumber(env, "FOLLOWER_TIMEOUT_MS", DEFAULT_FOLLOWER_TIMEOUT_MS, { min: 1, max: 10 * MINUTE }),
+    postgres: undefined as FollowerConfig["postgres"],
   };
+  if (readChoice(env, "STORE", ["memory", "postgres"], "memory") === "postgres") {
+    if (config.dataDir) throw new ConfigError("DATA_DIR is where the in-memory follower keeps its log; with STORE=postgres it reads a PostgreSQL standby: unset DATA_DIR");
+    config.postgres = { url: readPgUrl(env, "standby"), applyLagMs: env.APPLY_LAG_MS?.trim() ? config.applyLagMs : undefined };
+  }
+  return config;
 }
 
 function readFollowerId(env: Record<string, string | undefined>): string | undefined {

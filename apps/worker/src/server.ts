@@ -1,6 +1,7 @@
 import { bootNode, nodeFiles, type LabNode } from "@lab/node";
 import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import { readFollowerConfig } from "./config.ts";
+import { startPostgresFollower } from "./postgres.ts";
 
 // The follower's entry point: read the config, listen, build the node (named after its port
 // unless FOLLOWER_ID says otherwise; read back from DATA_DIR, if it has one), start replicating.
@@ -10,6 +11,7 @@ let node: LabNode | undefined;
 const logLine = consoleLogger(() => node?.role ?? "follower");
 runMain(logLine, async () => {
   const config = readFollowerConfig(process.env);
+  if (config.postgres) return startPostgresFollower(config, config.postgres, logLine); // STORE=postgres: docs/postgres.md
   const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
   logLine(
     `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${dataDir}`,

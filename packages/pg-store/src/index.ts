@@ -1,0 +1,11 @@
+export { createPgLeaderApp } from "./leader-app.ts";
+export type { PgLeaderDeps } from "./leader-app.ts";
+export { createPgFollowerApp } from "./follower-app.ts";
+export type { PgFollowerDeps } from "./follower-app.ts";
+export { DEFAULT_PG_URLS, describeUrl, openPool, readPgUrl, startFailure, unavailable } from "./database.ts";
+export type { Server } from "./database.ts";
+export { createSchema, SCHEMA } from "./schema.ts";
+export { readStandbyPosition, readStandbyStatus, setApplyLag } from "./standby.ts";
+export { readStandbys } from "./replication-view.ts";
+export type { StandbyRow } from "./replication-view.ts";
+export { lsnReached, parseLsn } from "./lsn.ts";
