@@ -27,14 +27,19 @@ export async function startLabApps(pair: Pair, { syncTimeoutMs = 10_000, logLine
   const leaderApp = createPgLeaderApp({ pool: primary, url: pair.primary.url, nodeId: `leader-${leader.port}`, httpUrl: leaderUrl, syncTimeoutMs, logLine });
   const follower = await listen((req, res) => followerApp(req, res), { host: "127.0.0.1", port: 0 });
   const followerApp = createPgFollowerApp({ pool: standby, url: pair.standby.url, followerId: `follower-${follower.port}`, leaderUrl, logLine });
+  let closed: Promise<void> | undefined;
   return {
     leaderUrl,
     followerUrl: follower.url,
     primary,
     standby,
-    async close() {
-      await Promise.all([leader.close(), follower.close()]);
-      await Promise.all([primary.end(), standby.end()]);
+    /** Stops both apps and ends their connections; a second call waits for the first. */
+    close() {
+      closed ??= (async () => {
+        await Promise.all([leader.close(), follower.close()]);
+        await Promise.all([primary.end(), standby.end()]);
+      })();
+      return closed;
     },
   };
 }
