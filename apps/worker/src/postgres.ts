@@ -21,8 +21,8 @@ export async function startPostgresFollower(config: FollowerConfig, pg: { url: s
   const server = await listen((req, res) => app!(req, res), config);
   const followerId = config.followerId ?? `follower-${server.port}`;
   app = createPgFollowerApp({ pool, url: pg.url, followerId, leaderUrl: config.leaderUrl, clock: systemClock, logLine });
-  const how = pg.applyLagMs === undefined ? "the standby's own" : "set from APPLY_LAG_MS (ALTER SYSTEM + pg_reload_conf)";
-  logLine(`config: STORE=postgres PG_URL=${pg.url} LEADER_URL=${config.leaderUrl}: reads the PostgreSQL standby at ${describeUrl(pg.url)}; recovery_min_apply_delay=${applyLagMs}ms (${how})`);
+  const how = pg.applyLagMs === undefined ? "the standby's own setting" : "set from APPLY_LAG_MS with ALTER SYSTEM and pg_reload_conf()";
+  logLine(`config: STORE=postgres PG_URL=${pg.url} LEADER_URL=${config.leaderUrl}: reads the PostgreSQL standby at ${describeUrl(pg.url)}; recovery_min_apply_delay=${applyLagMs}ms, ${how}`);
   logLine(`listening on ${server.url} (bound to ${server.addresses.join(" and ")})`);
   return {
     async close() {

@@ -77,7 +77,7 @@ export async function readStandbyStatus(pool: pg.Pool) {
     appliedOffset: position.appliedOffset,
     receivedLsn: r.received_lsn as string | null,
     appliedLsn: r.replay_lsn as string | null,
-    lag: { bytes: r.lag_bytes as number | null, ms: caughtUp ? 0 : (r.replayed_age_ms as number | null) },
+    lag: { bytes: r.lag_bytes as number | null, ms: caughtUp ? 0 : r.replayed_age_ms === null ? null : Math.round(r.replayed_age_ms) },
     lastAppliedAt: r.replayed_ms === null ? null : Math.round(r.replayed_ms),
     applyLagMs: r.apply_lag_ms as number,
     leaderReachable: r.receiver_status === "streaming",
