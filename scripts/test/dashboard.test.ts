@@ -87,7 +87,7 @@ describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
   }, 20_000);
 
   it("keeps an APPLY_LAG_MS being typed while the lane updates, and sets it on Enter", async () => {
-    const lane = page.locator('.lane[data-follower="follower"]');
+    const lane = page.locator('.lane[data-node="follower"]');
     const input = lane.locator(".lag-form input");
     const hold = lane.locator("button", { hasText: "Hold link" });
     await sendJson("POST", `${cluster.follower.url}/admin/apply-lag`, { applyLagMs: 60_000 });
@@ -116,7 +116,7 @@ describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
   it("shows a dropped link as an outage in the lane, and the follower receives nothing until it is resumed", async () => {
     await cluster.expectCaughtUp();
     const head = cluster.log.head;
-    const lane = page.locator('.lane[data-follower="follower"]');
+    const lane = page.locator('.lane[data-node="follower"]');
     await lane.locator("button", { hasText: "Drop link" }).click();
     await shows("#message", /^follower: Drop link: done$/, 5000);
     // At once, while the follower's last fetch would still be waiting at the leader (a long poll):
@@ -165,13 +165,13 @@ describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromi
   ])("at %ix%i (%s) shows every lane, the form, the orders with their stale marks and the newest log entries without scrolling", async (width, height, lang) => {
     const page = await watched.browser.newPage({ viewport: { width, height } });
     await page.goto(`${watched.server.url}/?lang=${lang}`);
-    await page.locator('.lane[data-follower="follower-3"] .lag.behind').waitFor({ timeout: 5000 });
-    await page.locator('.lane[data-follower="follower-2"] .badge.cut[data-state="dropped"]').waitFor({ timeout: 5000 });
+    await page.locator('.lane[data-node="follower-3"] .lag.behind').waitFor({ timeout: 5000 });
+    await page.locator('.lane[data-node="follower-2"] .badge.cut[data-state="dropped"]').waitFor({ timeout: 5000 });
     await page.locator('td[data-order="o-6"][data-node="follower-3"].stale').waitFor({ timeout: 5000 });
 
     const boxes: [string, string][] = [
       ["the leader's lane", ".leader-lane"],
-      ...[1, 2, 3].map((n): [string, string] => [`follower-${n}'s lane`, `.lane[data-follower="follower-${n}"]`]),
+      ...[1, 2, 3].map((n): [string, string] => [`follower-${n}'s lane`, `.lane[data-node="follower-${n}"]`]),
       ["the legend", ".legend"],
       ["the write form", "#create-form"],
       ["the orders table", "#orders"],
@@ -185,7 +185,7 @@ describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromi
     }
     const scrolled = await page.locator("html").evaluate((node) => ({ width: node.scrollWidth, height: node.scrollHeight }));
     expect(scrolled, "the page's size: no scrolling").toEqual({ width, height });
-    const lagPx = await page.locator('.lane[data-follower="follower-3"] .lag b').evaluate((node) => parseFloat(node.ownerDocument.defaultView!.getComputedStyle(node).fontSize));
+    const lagPx = await page.locator('.lane[data-node="follower-3"] .lag b').evaluate((node) => parseFloat(node.ownerDocument.defaultView!.getComputedStyle(node).fontSize));
     expect(lagPx, "the lag figure's size in px (readable from the back of a room)").toBeGreaterThanOrEqual(48);
     await page.close();
   }, 20_000);

@@ -1,7 +1,8 @@
 // The dashboard page: draws the state the dashboard server pushes over /stream (up to ten times a
 // second), and sends the controls back through it. Plain browser JavaScript modules, no build
 // step and nothing from a CDN. Everything is built once and updated in place (see dom.js).
-import { setText } from "./dom.js";
+import { drawingOrder, nameOf } from "./cluster.js";
+import { setAttr, setText, show } from "./dom.js";
 import { createLanes } from "./lanes.js";
 import { createLogTable, createOrdersTable } from "./tables.js";
 import { TEXT } from "./text.js";
@@ -13,7 +14,11 @@ let outcome = null;
 const $ = (id) => document.getElementById(id);
 const t = () => TEXT[lang] ?? TEXT.en;
 
-/** Sends a control through the dashboard server and says how it went; resolves to whether the node did it. */
+/**
+ * Sends a control through the dashboard server and says how it went; resolves to whether the
+ * node did it. `label(t)` says what the control did in the words `t` of the page's language
+ * when it is said, so that a language chosen afterwards says it again.
+ */
 async function send(label, path, body) {
   try {
     const reply = await fetch(path, { method: "POST", headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -31,7 +36,7 @@ function renderMessage() {
   if (!outcome) return;
   const { label, ok, status, code, error, failure, replication } = outcome;
   message.className = ok ? "" : "error";
-  const said = ok ? t().sent(label()) : t().failed(label(), failure ? t().unreachable(failure) : t().refusal(status, code, error));
+  const said = ok ? t().sent(label(t())) : t().failed(label(t()), failure ? t().unreachable(failure) : t().refusal(status, code, error));
   setText(message, said + (replication ? ` · ${t().acknowledged(replication)}` : ""));
 }
 
@@ -41,12 +46,18 @@ const log = createLogTable($("log"));
 
 function render() {
   if (!state) return;
-  const [leader, ...followers] = state.nodes;
-  const r = leader.up ? leader.view?.replication : undefined;
+  const { leader, claiming, nodes: parts } = state.leadership;
+  const lead = leader === null ? undefined : state.nodes[leader];
+  const r = lead?.up ? lead.view?.replication : undefined;
   setText($("mode"), r ? `${t().mode(r)}${r.writesWaiting ? ` · ${t().waiting(r.writesWaiting)}` : ""}` : "");
-  lanes.render(t(), leader, followers);
-  orders.render(t(), leader, followers, state.shownIds);
-  log.render(t(), lang, leader);
+  // The form writes to the current leader (the dashboard sends it there): say which node that is.
+  setText($("write-to"), lead ? t().writeTo(nameOf(state, leader), parts[leader].epoch) : t().noLeader);
+  setAttr($("write-to"), "title", lead?.url);
+  show($("two-leaders"), claiming.length > 1);
+  setText($("two-leaders"), claiming.length > 1 ? t().twoLeaders(claiming.map((i) => `${nameOf(state, i)} (${t().epoch(parts[i].epoch)})`)) : "");
+  lanes.render(t(), state);
+  orders.render(t(), state, drawingOrder(state));
+  log.render(t(), lang, lead);
 }
 
 function applyLang() {
@@ -62,7 +73,7 @@ function applyLang() {
 $("create-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const id = $("order-id").value.trim();
-  void send(() => `${t().create} ${id}`, "/api/orders", { id }).then(() => {
+  void send((t) => `${t.create} ${id}`, "/api/orders", { id }).then(() => {
     const match = /^(.*?)(\d+)$/.exec(id);
     if (match) $("order-id").value = `${match[1]}${Number(match[2]) + 1}`;
   });

@@ -2,10 +2,13 @@ import { fileURLToPath } from "node:url";
 import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, silentLogger, type LogLine } from "@lab/service";
 import express, { type Express, type Response } from "express";
 import { Agent, request } from "undici";
+import { readLeadership, sameNode, type WatchedNode } from "./leadership.ts";
 import { TICK_MS, watchNode } from "./watcher.ts";
 
 export interface DashboardOptions {
+  /** LEADER_URL: the node started as the leader; taken for the leader until the nodes say otherwise. */
   leaderUrl: string;
+  /** FOLLOWER_URLS: the nodes started as followers. The page's controls name a node by its place in [leaderUrl, ...followerUrls]. */
   followerUrls: string[];
   /** The page's language when the browser does not say: LAB_LANG, or the system's. */
   lang?: "en" | "ja";
@@ -19,54 +22,56 @@ const MAX_UPDATES_PER_SECOND = 10;
 /** How many of the newest orders the page shows, as each node sees them. */
 const ORDERS_SHOWN = 6;
 
-interface NodeView {
-  url: string;
-  up: boolean;
-  view: Record<string, any> | null;
-}
-
 /**
  * The live dashboard: while a page is open it watches every node (`GET /watch`), merges what they
  * say into one state, and pushes it to every open page over server-sent events (`GET /stream`),
  * at most ten times a second while things change and not at all while the cluster is idle. The page's controls go
- * through it: writes to the leader, and the followers' admin routes (lag, pause, resume,
- * restart). The page and its script are files in `public/`, with nothing from a CDN.
+ * through it: writes to the current leader, and the nodes' admin routes (a follower's lag,
+ * pause, resume, restart; promote; follow the leader). Any node can change role, so who leads is
+ * read from what the nodes say (leadership.ts), never assumed from LEADER_URL. The page and its
+ * script are files in `public/`, with nothing from a CDN.
  */
 export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger }: DashboardOptions) {
   const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
-  const nodes: NodeView[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
+  const nodes: WatchedNode[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
   const streams = new Set<Response>();
   let lastChangeAt = 0;
   let lastSentAt = 0;
   let pending: NodeJS.Timeout | undefined;
   let sent = "";
 
+  /** Who leads now, read again from what every node last said (a node can change role at any time). */
+  const leadership = () => readLeadership(nodes);
+
   /**
    * The orders the page shows: the newest ORDERS_SHOWN the leader's log has mentioned, in the
    * order it first mentioned them, so that a row stays where it is when its order changes (a new
    * order comes in at the bottom, the oldest leaves at the top). Forgotten when the leader's log
-   * is another (a leader restarted without its data).
+   * is another (a leader restarted without its data). Another node that leads the same log (two
+   * leaders, or the new one after a failover) is read too, from its first event: an order only
+   * one of them has (a write a failover loses) gets its row.
    */
-  let shown: { logId: unknown; seen: number; ids: string[] } = { logId: undefined, seen: -1, ids: [] };
-  /** Takes in the events of the leader's view not seen before; says whether the orders shown changed. */
-  const noteOrders = (view: Record<string, any>): boolean => {
-    if (view.logId !== shown.logId) shown = { logId: view.logId, seen: -1, ids: [] };
+  let shown: { logId: unknown; seen: Map<number, number>; ids: string[] } = { logId: undefined, seen: new Map(), ids: [] };
+  /** Takes in the events of a leader's view (the node at `index`) not seen before; says whether the orders shown changed. */
+  const noteOrders = (index: number, view: Record<string, any>): boolean => {
+    if (index === leadership().leader && view.logId !== shown.logId) shown = { logId: view.logId, seen: new Map(), ids: [] };
+    if (view.logId !== shown.logId) return false; // another history altogether: its orders are not this log's
     const before = shown.ids.join();
     for (const e of (view.events ?? []) as { offset: number; orderId: string }[]) {
-      if (e.offset <= shown.seen) continue; // an event seen before does not bring its order back
-      shown.seen = e.offset;
+      if (e.offset <= (shown.seen.get(index) ?? -1)) continue; // an event seen before does not bring its order back
+      shown.seen.set(index, e.offset);
       if (!shown.ids.includes(e.orderId)) shown.ids = [...shown.ids, e.orderId].slice(-ORDERS_SHOWN);
     }
     return shown.ids.join() !== before;
   };
   const shownIds = () => shown.ids;
-  /** Busy: something changed a moment ago, or a follower that is there is behind (its lag grows by the second). */
+  /** Busy: something changed a moment ago, or a follower that is there is behind (its lag grows by the second), as it says or as its upstream sees it. */
   const busy = () =>
     Date.now() - lastChangeAt < SETTLE_MS ||
-    nodes.slice(1).some((n) => n.up && ((n.view?.status?.lag?.events ?? 0) > 0 || n.view?.status?.pending > 0)) ||
-    ((nodes[0]!.view?.followers ?? []) as { state: string; lag: { events: number | null } }[]).some((f) => f.state !== "disconnected" && (f.lag.events ?? 0) > 0);
+    nodes.some((n) => n.up && n.view?.role === "follower" && ((n.view.status?.lag?.events ?? 0) > 0 || n.view.status?.pending > 0)) ||
+    nodes.some((n) => n.up && ((n.view?.followers ?? []) as { state: string; lag: { events: number | null } }[]).some((f) => f.state !== "disconnected" && (f.lag.events ?? 0) > 0));
 
-  const state = () => ({ leaderUrl, lang, nodes, shownIds: shownIds() });
+  const state = () => ({ lang, nodes, leadership: leadership(), shownIds: shownIds() });
   const broadcast = () => {
     pending = undefined;
     const data = JSON.stringify(state());
@@ -97,7 +102,7 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
           if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
           node.up = view !== null;
           node.view = view ?? node.view;
-          const newOrders = view !== null && node === nodes[0] && noteOrders(view);
+          const newOrders = view?.role === "leader" && noteOrders(nodes.indexOf(node), view);
           if (newOrders || (!wasBusy && busy())) for (const w of watchers) w.wake(); // every node is asked again at once: about the new orders, or because it is busy now
           changed();
         },
@@ -120,10 +125,17 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     lastChangeAt = Date.now();
     for (const w of watchers) w.wake();
   };
-  const followerUrl = (param: string | string[] | undefined) => {
+  /** The node `param` names: its index in the dashboard's list, LEADER_URL first, then FOLLOWER_URLS. */
+  const nodeUrl = (param: string | string[] | undefined) => {
     const index = Number(param);
-    if (!Number.isInteger(index) || index < 0 || index >= followerUrls.length) throw httpError(404, "NO_SUCH_FOLLOWER", `there is no follower ${JSON.stringify(param)}; followers are 0 to ${followerUrls.length - 1}`);
-    return followerUrls[index]!;
+    if (!Number.isInteger(index) || index < 0 || index >= nodes.length) throw httpError(404, "NO_SUCH_NODE", `there is no node ${JSON.stringify(param)}; nodes are 0 to ${nodes.length - 1}`);
+    return nodes[index]!.url;
+  };
+  /** Where writes go now: the current leader. */
+  const leaderUrlNow = () => {
+    const { leader } = leadership();
+    if (leader === null) throw httpError(503, "NO_LEADER", "no node leads: every node follows another; promote a follower");
+    return nodes[leader]!.url;
   };
 
   const app: Express = express();
@@ -139,15 +151,23 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
       if (streams.size === 0) stopWatching();
     });
   });
-  app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrl}/orders`, readJsonObject(req, '{"id":"o-1"}')));
+  app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));
   app.post("/api/orders/:id/:action", (req, res) => {
     if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
-    return forward(res, `${leaderUrl}/orders/${encodeURIComponent(req.params.id)}/${req.params.action}`);
+    return forward(res, `${leaderUrlNow()}/orders/${encodeURIComponent(req.params.id)}/${req.params.action}`);
   });
-  app.post("/api/followers/:i/apply-lag", express.json({ limit: 1024 }), (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/apply-lag`, readJsonObject(req, '{"applyLagMs":3000}')));
-  app.post("/api/followers/:i/pause", express.json({ limit: 1024 }), (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/pause`, req.body ?? {}));
-  app.post("/api/followers/:i/resume", (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/resume`));
-  app.post("/api/followers/:i/restart", (req, res) => forward(res, `${followerUrl(req.params.i)}/admin/restart`));
+  app.post("/api/nodes/:i/apply-lag", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/apply-lag`, readJsonObject(req, '{"applyLagMs":3000}')));
+  app.post("/api/nodes/:i/pause", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/pause`, req.body ?? {}));
+  app.post("/api/nodes/:i/resume", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/resume`));
+  app.post("/api/nodes/:i/restart", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/restart`));
+  app.post("/api/nodes/:i/promote", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/promote`));
+  // Only to a node the dashboard watches: the page says which leader it means, and the dashboard forwards nowhere else.
+  app.post("/api/nodes/:i/follow", express.json({ limit: 1024 }), (req, res) => {
+    const wanted = readJsonObject(req, `{"leaderUrl":${JSON.stringify(nodes[0]!.url)}}`).leaderUrl;
+    const upstream = nodes.find((n) => typeof wanted === "string" && sameNode(n.url, wanted));
+    if (!upstream) throw httpError(400, "NOT_WATCHED", `leaderUrl must be a node this dashboard watches (${nodes.map((n) => n.url).join(", ")}), got ${JSON.stringify(wanted)}`);
+    return forward(res, `${nodeUrl(req.params.i)}/admin/follow`, { leaderUrl: upstream.url });
+  });
   app.use(notFoundRoute);
   app.use(jsonErrorHandler(logLine));
 

@@ -1,0 +1,22 @@
+// A lane's track: one cell per offset, the same offsets in every lane, column under column.
+import { el, setAttr, setClass, setText } from "./dom.js";
+
+/** A track of `cells` cells; `draw` gives each its offset's kind, or hides a cell past the head. */
+export function makeTrack() {
+  const node = el("div", { class: "track" });
+  return {
+    node,
+    draw(from, count, head, kindOf, titleOf) {
+      while (node.children.length < count) node.append(el("span", { class: "cell" }));
+      while (node.children.length > count) node.lastElementChild.remove();
+      for (let i = 0; i < count; i++) {
+        const cell = node.children[i];
+        const offset = from + i;
+        const kind = offset < head ? kindOf(offset) : "future";
+        setClass(cell, `cell ${kind}`);
+        setText(cell, offset < head ? String(offset) : "");
+        setAttr(cell, "title", offset < head ? titleOf(offset, kind) : null);
+      }
+    },
+  };
+}
