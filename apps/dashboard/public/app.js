@@ -54,6 +54,7 @@ function render() {
   setText($("write-to"), lead ? t().writeTo(nameOf(state, leader), parts[leader].epoch) : t().noLeader);
   setAttr($("write-to"), "title", lead?.url);
   show($("two-leaders"), claiming.length > 1);
+  show($("legend-diverged"), parts.some((p, i) => p.role === "leader" && i !== leader && state.nodes[i].up));
   setText($("two-leaders"), claiming.length > 1 ? t().twoLeaders(claiming.map((i) => `${nameOf(state, i)} (${t().epoch(parts[i].epoch)})`)) : "");
   lanes.render(t(), state);
   orders.render(t(), state, drawingOrder(state));

@@ -97,7 +97,7 @@ export function makeFollowerLane(index, send) {
       const leader = part.against === null ? { up: false, view: null } : state.nodes[part.against];
       const s = f.view?.status;
       const row = leader.up ? (leader.view?.followers ?? []).find((r) => r.id === s?.followerId) : undefined;
-      const head = leader.view?.head ?? 0;
+      const head = leader.view?.head ?? s?.head ?? 0; // a leader never seen (the dashboard opened after it went): its head as the follower last saw it
       current = { name: nameOf(state, index), applyLagMs: s?.applyLagMs ?? 0 };
       const link = s?.link ?? "open";
       const events = s ? Math.max(0, head - (s.appliedOffset ?? -1) - 1) : null;

@@ -30,9 +30,10 @@ export function createLanes(container, send) {
       placeChildren(container, drawn.map((lane) => lane.node));
       const cells = cellsThatFit(drawn[0].track);
       container.style.setProperty("--cells", String(cells));
-      // The newest offsets of the longest log that any lane is drawn against, from the current leader's first.
+      // The newest offsets of the longest log that any lane is drawn against (a leader's, or for a
+      // leader never seen, as its followers last saw it), from the current leader's first.
       const top = state.leadership.leader === null ? null : state.nodes[state.leadership.leader].view;
-      const head = Math.max(0, ...state.nodes.map((n, i) => (state.leadership.nodes[i].role === "leader" ? (n.view?.head ?? 0) : 0)));
+      const head = Math.max(0, ...state.nodes.map((n) => n.view?.head ?? n.view?.status?.head ?? 0));
       const from = Math.max(top?.start ?? 0, head - cells);
       for (const lane of drawn) lane.render(t, state, from, cells);
     },

@@ -49,7 +49,13 @@ export function makeLeaderLane(index, send) {
       setText(number, String(head));
       setText(words, ` ${t.written(head)}`);
       setText(detailText, v ? t.leaderDetail(v) : t.leaderDown(n.url));
-      track.draw(from, cells, head, () => (v ? "logged" : "unknown"), (o) => `#${o}: ${t.legendLogged}`);
+      // Another leader's offsets that hold something else than the current leader's (as far as
+      // the newest events of both views go): where the two histories part.
+      const ref = leader !== null && leader !== index ? state.nodes[leader].view : null;
+      const theirs = new Map((ref?.events ?? []).map((e) => [e.offset, e]));
+      const mine = new Map((v?.events ?? []).map((e) => [e.offset, e]));
+      const parted = (o) => ref !== null && mine.has(o) && (o >= ref.head || (theirs.has(o) && !sameEvent(theirs.get(o), mine.get(o))));
+      track.draw(from, cells, head, (o) => (!v ? "unknown" : parted(o) ? "diverged" : "logged"), (o, kind) => `#${o}: ${kind === "diverged" ? t.divergedCell : t.legendLogged}`);
 
       // Why this is not simply the leader: fenced, or one of two (or more) that take writes. The
       // current leader of two only gets the badge (the warning above the lanes names the other);
@@ -65,4 +71,9 @@ export function makeLeaderLane(index, send) {
       rejoin.render(t, state);
     },
   };
+}
+
+/** Whether two events at the same offset are the same event (not two leaders' writes). */
+function sameEvent(a, b) {
+  return a.type === b.type && a.orderId === b.orderId && a.at === b.at;
 }

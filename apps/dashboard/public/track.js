@@ -1,6 +1,9 @@
 // A lane's track: one cell per offset, the same offsets in every lane, column under column.
 import { el, setAttr, setClass, setText } from "./dom.js";
 
+/** The sign a cell of a kind carries besides its colour: an offset another leader wrote otherwise. */
+const SIGNS = { diverged: "≠" };
+
 /** A track of `cells` cells; `draw` gives each its offset's kind, or hides a cell past the head. */
 export function makeTrack() {
   const node = el("div", { class: "track" });
@@ -14,7 +17,7 @@ export function makeTrack() {
         const offset = from + i;
         const kind = offset < head ? kindOf(offset) : "future";
         setClass(cell, `cell ${kind}`);
-        setText(cell, offset < head ? String(offset) : "");
+        setText(cell, offset < head ? `${offset}${SIGNS[kind] ?? ""}` : "");
         setAttr(cell, "title", offset < head ? titleOf(offset, kind) : null);
       }
     },
