@@ -8,7 +8,8 @@ import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cl
 /**
  * The live dashboard in a real browser: Debian's Chromium (CHROMIUM_PATH, or /usr/bin/chromium),
  * driven by playwright-core, against a leader and a follower 1.5 s behind on loopback, then
- * against a leader and three followers at projector sizes. Every wait is on something the page
+ * against a leader and three followers at projector sizes, then through a failover driven from
+ * the page (promote, follow the leader, two leaders and back). Every wait is on something the page
  * shows (Playwright's waits, or its count of updates drawn), never on time. Without Chromium on
  * this machine the test is skipped, saying so; CI installs it and sets REQUIRE_BROWSER (.ci/run),
  * so there it runs or fails.
@@ -41,6 +42,19 @@ async function startWatchedCluster(options: ClusterOptions) {
   }
 }
 type WatchedCluster = Awaited<ReturnType<typeof startWatchedCluster>>;
+
+/** Fails unless each of `boxes` ([what, selector]) is inside the page's window, and the page does not scroll. */
+async function expectOnOneScreen(page: Page, boxes: [string, string][]) {
+  const { width, height } = page.viewportSize()!;
+  for (const [what, selector] of boxes) {
+    const box = await page.locator(selector).boundingBox();
+    expect(box, `${what}: where it is`).not.toBeNull();
+    expect(box!.y + box!.height, `${what}: bottom, in a ${width}x${height} window`).toBeLessThanOrEqual(height);
+    expect(box!.x + box!.width, `${what}: right edge, in a ${width}x${height} window`).toBeLessThanOrEqual(width);
+  }
+  const scrolled = await page.locator("html").evaluate((node) => ({ width: node.scrollWidth, height: node.scrollHeight }));
+  expect(scrolled, "the page's size: no scrolling").toEqual({ width, height });
+}
 
 describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
   let watched: WatchedCluster;
@@ -177,16 +191,104 @@ describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromi
       ["the orders table", "#orders"],
       ["the newest log entry", "#log tbody tr:first-child"],
     ];
-    for (const [what, selector] of boxes) {
-      const box = await page.locator(selector).boundingBox();
-      expect(box, `${what}: where it is`).not.toBeNull();
-      expect(box!.y + box!.height, `${what}: bottom, in a ${width}x${height} window`).toBeLessThanOrEqual(height);
-      expect(box!.x + box!.width, `${what}: right edge, in a ${width}x${height} window`).toBeLessThanOrEqual(width);
-    }
-    const scrolled = await page.locator("html").evaluate((node) => ({ width: node.scrollWidth, height: node.scrollHeight }));
-    expect(scrolled, "the page's size: no scrolling").toEqual({ width, height });
+    await expectOnOneScreen(page, boxes);
     const lagPx = await page.locator('.lane[data-node="follower-3"] .lag b').evaluate((node) => parseFloat(node.ownerDocument.defaultView!.getComputedStyle(node).fontSize));
     expect(lagPx, "the lag figure's size in px (readable from the back of a room)").toBeGreaterThanOrEqual(48);
     await page.close();
+  }, 20_000);
+});
+
+describe.skipIf(!haveChromium)("the live dashboard through a failover, in Chromium", () => {
+  let watched: WatchedCluster;
+  let cluster: Cluster;
+  let page: Page;
+
+  beforeAll(async () => {
+    // A leader and two followers, every one up to date with o-1; the page in a 1280x800 window.
+    watched = await startWatchedCluster({ longPollMs: 500, followerTimeoutMs: 1000, followers: [{}, {}] });
+    cluster = watched.cluster;
+    await cluster.createOrder("o-1");
+    for (const f of cluster.followers) await f.expectCaughtUp();
+    page = await watched.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(watched.server.url);
+  }, 30_000);
+
+  afterAll(() => watched?.close());
+
+  const lane = (node: string) => page.locator(`.lane[data-node="${node}"]`);
+  const shows = (selector: string, text: string | RegExp, timeout = 10_000) => page.locator(selector).filter({ hasText: text }).first().waitFor({ timeout });
+  const everything: [string, string][] = [
+    ...["leader", "follower-1", "follower-2"].map((n): [string, string] => [`${n}'s lane`, `.lane[data-node="${n}"]`]),
+    ["the legend", ".legend"],
+    ["the write form", "#create-form"],
+    ["the orders table", "#orders"],
+    ["the newest log entry", "#log tbody tr:first-child"],
+  ];
+
+  it("shows each node's role and epoch, the leader's lane first, and which node the form writes to", async () => {
+    await shows('#lanes > .lane:first-child.leader-lane[data-node="leader"] .role', /^leader · epoch 0$/, 5000);
+    await shows('.lane[data-node="follower-1"] .role', /^follower · epoch 0$/, 1000);
+    await shows("#write-heading", /^Write to the leader: leader \(epoch 0\)$/, 1000);
+    expect(await lane("follower-1").locator("button.promote").isVisible(), "follower-1's Promote button").toBe(true);
+    expect(await page.locator("button.rejoin:visible").count(), "Follow the leader buttons while every node follows the leader").toBe(0);
+  });
+
+  it("promotes a follower from the page once the leader is off the network: its lane leads epoch 1, at the top, and the form writes to it", async () => {
+    await cluster.leader.stop();
+    await page.locator('.lane.leader-lane.outage[data-node="leader"]').waitFor({ timeout: 10_000 });
+    await lane("follower-1").locator("button.promote").click();
+    await shows("#message", /^follower-1: Promote: done$/, 5000);
+    await shows('#lanes > .lane:first-child.leader-lane[data-node="follower-1"] .role', /^leader · epoch 1$/, 5000);
+    await shows("#write-heading", /^Write to the leader: follower-1 \(epoch 1\)$/, 1000);
+    expect((await cluster.followers[0]!.status()).body, "follower-1's status").toMatchObject({ role: "leader", epoch: 1 });
+  }, 20_000);
+
+  it("writes through the page to the new leader; the other follower has the write once it is pointed at the new leader from its lane", async () => {
+    await page.fill("#order-id", "n-1");
+    await page.click("#create-form button[type=submit]");
+    await shows("#message", /^Create order n-1: done/, 5000);
+    expect((await cluster.readAt(cluster.followers[0]!.url, "n-1")).body.order?.status, "n-1 on follower-1").toBe("PENDING");
+    await shows('td[data-order="n-1"][data-node="follower-1"]', /^PENDING$/, 5000);
+    await shows('td[data-order="n-1"][data-node="follower-2"].stale', /^not found$/, 5000); // it still follows the old leader, out of reach
+
+    await lane("follower-2").locator("button.rejoin").click();
+    await shows("#message", /^follower-2: Follow the leader → follower-1: done$/, 5000);
+    await shows('td[data-order="n-1"][data-node="follower-2"].fresh', /^PENDING$/);
+    await shows('.lane[data-node="follower-2"] .role', /^follower · epoch 1$/, 5000);
+    await lane("follower-2").locator("button.rejoin").waitFor({ state: "hidden", timeout: 5000 });
+  }, 20_000);
+
+  it("warns of two leaders when the old leader comes back untold, and clears the warning once it follows from its lane", async () => {
+    await cluster.leader.start();
+    await shows("#two-leaders", /^⚠ Two leaders! follower-1 \(epoch 1\), leader \(epoch 0\)$/);
+    await shows('.lane.leader-lane.split-other[data-node="leader"] .role', /^leader · epoch 0$/, 1000);
+    await page.locator('#lanes > .lane:first-child.leader-lane.split-current[data-node="follower-1"]').waitFor({ timeout: 1000 });
+    // A write the old leader takes while it thinks it leads: only it has it.
+    expect((await cluster.createOrderAt(cluster.leader.url, "x-1")).status, "a write to the old leader").toBe(201);
+    await shows('td[data-order="x-1"][data-node="leader"].diverged', /^PENDING$/, 5000);
+    await shows('td[data-order="x-1"][data-node="follower-1"]', /^not found$/, 1000);
+    await shows('.lane[data-node="leader"] .cell.diverged', /^1≠$/, 1000); // its offset 1 is x-1, the leader's is n-1: the histories part there
+    await expectOnOneScreen(page, everything);
+
+    await lane("leader").locator("button.rejoin").click();
+    await shows("#message", /^leader: Follow the leader → follower-1: done$/, 5000);
+    await page.locator("#two-leaders").waitFor({ state: "hidden", timeout: 5000 });
+    await shows('.lane.follower[data-node="leader"] .role', /^follower · epoch 1$/);
+    await shows('td[data-order="n-1"][data-node="leader"].fresh', /^PENDING$/);
+    await shows('td[data-order="x-1"][data-node="leader"]', /^not found$/); // the write only the old leader took: lost
+    await expectOnOneScreen(page, everything);
+  }, 30_000);
+
+  it("says a node's refusal in the status line, in the page's language", async () => {
+    await page.click("#lang-ja");
+    // Someone else promotes follower-2 just before the page's request reaches it.
+    await page.route("**/api/nodes/2/promote", async (route) => {
+      await cluster.followers[1]!.promote();
+      await route.continue();
+    });
+    await lane("follower-2").locator("button.promote").click();
+    await shows("#message.error", /^follower-2: 昇格: 409 ALREADY_LEADER: そのノードはもうリーダーです/, 5000);
+    await page.click("#lang-en");
+    await shows("#message.error", /^follower-2: Promote: 409 ALREADY_LEADER: follower-2 already leads epoch 2/, 1000);
   }, 20_000);
 });
