@@ -151,6 +151,16 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
       if (streams.size === 0) stopWatching();
     });
   });
+  // A page on another site, open in the same browser, could POST here (the dashboard listens on
+  // loopback, as the browser does); the browser names that page in Origin. The dashboard's own page
+  // comes from this host.
+  app.use("/api", (req, _res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+      throw httpError(403, "CROSS_ORIGIN", `the dashboard's controls answer only its own page, not a page from ${JSON.stringify(origin)}`);
+    }
+    next();
+  });
   app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));
   app.post("/api/orders/:id/:action", (req, res) => {
     if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
@@ -185,3 +195,12 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
 }
 
 export { TICK_MS };
+
+/** The host:port an Origin names, or "" for one that is not a URL (a sandboxed page says "null"). */
+function hostOf(origin: string): string {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return "";
+  }
+}
