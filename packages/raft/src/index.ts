@@ -1,0 +1,16 @@
+export { acceptAppendEntries } from "./append-entries.ts";
+export type { AppendResult } from "./append-entries.ts";
+export { advanceCommitIndex, majority } from "./commit.ts";
+export { decidePreVote, decideVote, DEFAULT_ELECTION_TIMEOUT, randomElectionTimeout } from "./election.ts";
+export type { ElectionTimeout, VoteDecision, Voter } from "./election.ts";
+export { createRaftLog, isAtLeastAsUpToDate } from "./log.ts";
+export type { LogEntry, LogPosition, RaftLog } from "./log.ts";
+export { MESSAGE_TYPES } from "./messages.ts";
+export type { AppendEntries, AppendEntriesReply, Envelope, PreVote, PreVoteReply, RaftMessage, RequestVote, RequestVoteReply } from "./messages.ts";
+export { createRaftNode } from "./node.ts";
+export type { RaftNode, RaftNodeOptions, RaftStatus, Role } from "./node.ts";
+export type { CommittedEntry, Proposal, ReadState, Ready } from "./ready.ts";
+export { confirmReads } from "./read-index.ts";
+export type { PendingRead } from "./read-index.ts";
+export { applyChanges, createMemoryStorage } from "./storage.ts";
+export type { Changes, HardState, PersistentState, RaftStorage } from "./storage.ts";
