@@ -7,6 +7,8 @@ export { createRaftLog, isAtLeastAsUpToDate } from "./log.ts";
 export type { LogEntry, LogPosition, RaftLog } from "./log.ts";
 export { MESSAGE_TYPES } from "./messages.ts";
 export type { AppendEntries, AppendEntriesReply, Envelope, PreVote, PreVoteReply, RaftMessage, RequestVote, RequestVoteReply } from "./messages.ts";
+export { openFileStorage, raftFiles } from "./file-storage.ts";
+export type { FileStorageOptions } from "./file-storage.ts";
 export { createRaftNode } from "./node.ts";
 export type { RaftNode, RaftNodeOptions, RaftStatus, Role } from "./node.ts";
 export type { CommittedEntry, Proposal, ReadState, Ready } from "./ready.ts";
