@@ -77,12 +77,16 @@ describe("crashes and restarts", () => {
     expect(node.takeReady().messages).toEqual([{ type: "RequestVoteReply", term: 5, voteGranted: false, from: "n1", to: "n3" }]);
   });
 
-  it("saves a vote before the reply that grants it goes out", () => {
+  it("saves a vote before the reply that grants it goes out, in a new term or in its current one", () => {
     const node = createRaftNode<number>({ id: "n1", peers: ["n2", "n3"], clock: { now: () => 0 }, random: () => 0 });
     node.receive({ type: "RequestVote", term: 1, candidateId: "n2", lastLogIndex: 0, lastLogTerm: 0, from: "n2", to: "n1" });
     const ready = node.takeReady();
     expect(ready.hardState).toEqual({ currentTerm: 1, votedFor: "n2" });
     expect(ready.messages).toEqual([{ type: "RequestVoteReply", term: 1, voteGranted: true, from: "n1", to: "n2" }]);
+
+    const other = createRaftNode<number>({ id: "n1", peers: ["n2", "n3"], persisted: { currentTerm: 4, votedFor: null, log: [] }, clock: { now: () => 0 }, random: () => 0 });
+    other.receive({ type: "RequestVote", term: 4, candidateId: "n3", lastLogIndex: 0, lastLogTerm: 0, from: "n3", to: "n1" });
+    expect(other.takeReady().hardState).toEqual({ currentTerm: 4, votedFor: "n3" });
   });
 });
 
