@@ -271,7 +271,8 @@ export function createRaftNode<C>(options: RaftNodeOptions<C>): RaftNode<C> {
     const p = progress.get(m.from)!;
     if (takeReply(p, m, log, now())) advanceCommit();
     confirmPendingReads(); // any reply in this term confirms this leadership, for a read, even a failed one
-    if (!p.inflight && p.nextIndex <= log.lastLogIndex) wantAppend.add(m.from); // the next batch, or a retry further back
+    // The next batch, a retry further back, or the commitIndex it does not know yet (the chapter's second round trip).
+    if (!p.inflight && (p.nextIndex <= log.lastLogIndex || p.sentCommit < commitIndex)) wantAppend.add(m.from);
   }
 
   /** The leader's periodic work: step down without a majority (checkQuorum), else send heartbeats. */
@@ -339,6 +340,7 @@ export function createRaftNode<C>(options: RaftNodeOptions<C>): RaftNode<C> {
         const prevLogIndex = p.nextIndex - 1;
         const entries = takeBatch(p, log, maxEntries, now());
         send(peer, { type: "AppendEntries", term: currentTerm, leaderId: id, prevLogIndex, prevLogTerm: log.termAt(prevLogIndex)!, entries, leaderCommit: commitIndex, round });
+        p.sentCommit = commitIndex;
       }
       wantAppend.clear();
       const committed: CommittedEntry<C>[] = [];

@@ -27,6 +27,15 @@ describe("log replication", () => {
     expect(h.applied(leaderId)[0]).toEqual({ index: 1, term, noop: true });
   });
 
+  it("tells every follower the new commitIndex right after, not at the next heartbeat (the chapter's two round trips)", () => {
+    const h = createHarness({ nodes: 5, heartbeatIntervalMs: 1_000, electionTimeout: { min: 1_500, max: 2_000 } });
+    const { leaderId } = h.checkSingleLeader();
+    h.runFor(1_100); // the no-op committed everywhere with the first heartbeat
+    h.submitToServer(leaderId, 42);
+    h.runFor(20); // two round trips of at most 10 ms, far from the next heartbeat
+    h.checkCommitted(42, h.ids);
+  });
+
   it("refuses a command on a follower, naming the leader", () => {
     const h = createHarness({ nodes: 3 });
     const { leaderId } = h.checkSingleLeader();

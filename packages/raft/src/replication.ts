@@ -15,6 +15,8 @@ export interface Progress {
    * meanwhile goes in the next AppendEntries, all together, once this one is answered.
    */
   inflight: { upTo: number; sentAt: number } | undefined;
+  /** The leaderCommit it was last sent: while it is behind commitIndex, the follower has more to apply than it knows. */
+  sentCommit: number;
   /** The newest round it answered in this term (see AppendEntries.round). */
   round: number;
   /** When it last answered in this term, for checkQuorum. */
@@ -22,7 +24,7 @@ export interface Progress {
 }
 
 export function newProgress(lastLogIndex: number, now: number): Progress {
-  return { nextIndex: lastLogIndex + 1, matchIndex: 0, inflight: undefined, round: 0, lastReplyAt: now };
+  return { nextIndex: lastLogIndex + 1, matchIndex: 0, inflight: undefined, sentCommit: 0, round: 0, lastReplyAt: now };
 }
 
 /**
