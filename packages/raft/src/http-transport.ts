@@ -68,6 +68,8 @@ export function createHttpTransport<C>({ group, urls, timeoutMs = 1_000, maxInFl
         })
         .finally(() => settled(message.to));
     },
+    /** How many messages are on their way. */
+    pending: () => [...inFlight.values()].reduce((sum, n) => sum + n, 0),
     /** Resolves once no message is on its way. */
     whenIdle: () => new Promise<void>((resolve) => ([...inFlight.values()].every((n) => n === 0) ? resolve() : idle.push(resolve))),
     /** Drops what is on its way and closes the kept-alive connections. */
