@@ -1,0 +1,34 @@
+import { parseMessage, RAFT_MESSAGES_PATH, type Envelope } from "@lab/raft";
+import { httpError, readJsonObject } from "@lab/service";
+import express, { Router } from "express";
+import type { Member } from "./config.ts";
+import { checkOrderEntry, type OrderEntry } from "./orders-machine.ts";
+
+/** An AppendEntries of 128 entries is a few tens of kilobytes; this leaves room. */
+const MESSAGE_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The route peers send Raft messages to. It answers 204 as soon as the message is taken in: a
+ * reply, if there is one, goes back as a message of its own. Anything else gets a JSON 4xx and
+ * changes nothing: a body that is not a message (400), a message of another group (409: its
+ * sender was started with other RAFT_PEERS), from a node that is not a member (403), or for
+ * another node (400).
+ */
+export function raftRoutes({ id, group, members, receive }: { id: string; group: string; members: readonly Member[]; receive(message: Envelope<OrderEntry>): void }): Router {
+  const router = Router();
+  const ids = new Set(members.map((m) => m.id));
+  router.post(RAFT_MESSAGES_PATH, express.json({ limit: MESSAGE_LIMIT_BYTES }), (req, res) => {
+    const body = readJsonObject(req, '{"group":"...","message":{"type":"AppendEntries",...}}');
+    if (body.group !== group) {
+      throw httpError(409, "GROUP_MISMATCH", `this node is ${id} in group ${group} (${members.map((m) => `${m.id}=${m.url}`).join(",")}), and the message is of group ${JSON.stringify(body.group)}: the nodes were started with different RAFT_PEERS`, { group });
+    }
+    const parsed = parseMessage<OrderEntry>(body.message, checkOrderEntry);
+    if (!parsed.ok) throw httpError(400, "INVALID_MESSAGE", parsed.error);
+    const { message } = parsed;
+    if (!ids.has(message.from) || message.from === id) throw httpError(403, "UNKNOWN_PEER", `${message.from} is not a peer of ${id} (members: ${[...ids].join(", ")})`);
+    if (message.to !== id) throw httpError(400, "NOT_THIS_NODE", `the message is for ${message.to}, and this is ${id}`);
+    receive(message);
+    res.status(204).end();
+  });
+  return router;
+}

@@ -1,0 +1,120 @@
+import type { RequestListener } from "node:http";
+import { join } from "node:path";
+import type { ManualClock } from "@lab/service";
+import { listen, type Listening } from "@lab/service";
+import type { Express } from "express";
+import { Agent, request } from "undici";
+import { readRaftConfig } from "./config.ts";
+import { buildRaftNode, type RaftNode } from "./raft-node.ts";
+
+/** A reply as a test reads it: the status and the parsed JSON body (tests read it freely; the shapes are asserted). */
+export interface Reply {
+  status: number;
+  body: any;
+}
+
+/** Where each node's election timeout falls in the range: n1 first, so that the first election is n1's. */
+const TIMEOUT_DRAWS = [0, 0.5, 0.9, 0.3, 0.7];
+
+/**
+ * A Raft group of the app's nodes in this process, each on its own 127.0.0.1 port (port 0: the
+ * OS picks), talking real HTTP, all on one manual clock. Time passes only in `advance`; between
+ * steps, `quiet()` waits (in turns of the event loop, not in time) until no message is on the
+ * wire, so a story's steps happen in the order it says.
+ */
+export async function startGroup({ nodes = 3, clock, dataDir, commitTimeoutMs }: { nodes?: number; clock: ManualClock; dataDir?: string; commitTimeoutMs?: number }) {
+  const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  const lines: string[] = [];
+  const slots = new Map<string, { app?: Express; server?: Listening; node?: RaftNode; port: number }>();
+  const route = (id: string): RequestListener => (req, res) => slots.get(id)!.app!(req, res);
+  for (const id of ids) {
+    const server = await listen(route(id), { host: "127.0.0.1", port: 0 });
+    slots.set(id, { server, port: server.port });
+  }
+  const peers = ids.map((id) => `${id}=http://127.0.0.1:${slots.get(id)!.port}`).join(",");
+  const urlOf = (id: string) => `http://127.0.0.1:${slots.get(id)!.port}`;
+  const env = (id: string) => ({ RAFT_ID: id, RAFT_PEERS: peers, ...(dataDir ? { DATA_DIR: join(dataDir, id) } : {}), ...(commitTimeoutMs ? { COMMIT_TIMEOUT_MS: String(commitTimeoutMs) } : {}) });
+
+  const boot = (id: string) => {
+    const draw = TIMEOUT_DRAWS[ids.indexOf(id)]!;
+    const node = buildRaftNode(readRaftConfig(env(id)), { clock, random: () => draw, logLine: (line) => lines.push(`[${id}] ${line}`) });
+    const slot = slots.get(id)!;
+    slot.node = node;
+    slot.app = node.app;
+    node.start();
+    return node;
+  };
+  ids.forEach(boot);
+
+  let agent = new Agent();
+  const running = () => ids.filter((id) => slots.get(id)!.server);
+  const node = (id: string) => slots.get(id)!.node!;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Waits until no message is on the wire and nothing is left to send (turns of the event loop; no time passes). */
+  async function quiet() {
+    for (let calm = 0; calm < 3; ) {
+      await turn();
+      const busy = running().filter((id) => node(id).pending() > 0);
+      if (busy.length === 0) calm++;
+      else {
+        calm = 0;
+        await Promise.all(busy.map((id) => node(id).whenIdle()));
+      }
+    }
+  }
+
+  const group = {
+    ids,
+    lines,
+    urlOf,
+    node,
+    running,
+    quiet,
+    /** Moves the clock `ms` forward, 5 ms at a time, with the network quiet after each step. */
+    async advance(ms: number) {
+      for (let passed = 0; passed < ms; passed += 5) {
+        clock.advance(Math.min(5, ms - passed));
+        await quiet();
+      }
+    },
+    /** Advances until exactly one running node leads and every running node follows it; returns it. */
+    async elect(withinMs = 3_000) {
+      for (let passed = 0; passed <= withinMs; passed += 5) {
+        const leaders = running().filter((id) => node(id).raft.status().role === "leader");
+        if (leaders.length === 1 && running().every((id) => node(id).raft.status().leaderId === leaders[0])) return leaders[0]!;
+        await group.advance(5);
+      }
+      throw new Error(`no single leader known to all of ${running().join(", ")} within ${withinMs} ms:\n${lines.slice(-20).join("\n")}`);
+    },
+    /** Sends a request with a JSON body (or none) and returns the status and the parsed JSON reply. */
+    async send(method: string, url: string, body?: unknown, headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" }): Promise<Reply> {
+      const res = await request(url, { method: method as "GET", headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body), dispatcher: agent });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+    },
+    status: async (id: string) => (await group.send("GET", `${urlOf(id)}/status`)).body,
+    /** Stops a node as a process stops: its port closes, its timers and connections go. */
+    async stop(id: string) {
+      const slot = slots.get(id)!;
+      await slot.server!.close();
+      slot.server = undefined;
+      await slot.node!.close();
+      await agent.destroy();
+      agent = new Agent();
+    },
+    /** Starts a stopped node again on its port, from its DATA_DIR if it has one. */
+    async restart(id: string) {
+      const slot = slots.get(id)!;
+      slot.server = await listen(route(id), { host: "127.0.0.1", port: slot.port });
+      return boot(id);
+    },
+    async close() {
+      for (const id of running()) await group.stop(id);
+      await agent.destroy();
+    },
+  };
+  return group;
+}
+
+export type Group = Awaited<ReturnType<typeof startGroup>>;
