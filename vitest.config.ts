@@ -6,5 +6,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**"],
     // Cluster tests open real loopback sockets; none of them waits on wall-clock time.
     testTimeout: 20_000,
+    // Most test files wait on sockets and child processes rather than compute: two at a time keeps
+    // both cores busy (vitest's default on a 2-core machine is one).
+    maxWorkers: 2,
   },
 });
