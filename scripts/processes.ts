@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -49,6 +50,36 @@ export function runDev(cwd: string, env: Record<string, string>): RunningProcess
 export function runServer(cwd: string, env: Record<string, string>, script = "src/server.ts"): RunningProcess {
   const tsxLoader = pathToFileURL(createRequire(join(cwd, "package.json")).resolve("tsx")).href;
   return spawnServer(process.execPath, ["--import", tsxLoader, script], { cwd, env, shell: false });
+}
+
+/**
+ * A first port of `count` consecutive ports that are free on 127.0.0.1 now: for a group whose
+ * members must know each other's URLs before any of them listens (RAFT_PEERS), so that port 0
+ * cannot be used. The OS picks the first; the rest are tried, and another first picked if one is
+ * taken. Free now, not held: something else may take one before the group listens (rare on a
+ * test machine; the node then fails to start, saying so).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = await bindAndRelease(0);
+    if (first === undefined || first + count - 1 > 65535) continue;
+    let free = true;
+    for (let port = first + 1; free && port < first + count; port++) free = (await bindAndRelease(port)) !== undefined;
+    if (free) return first;
+  }
+  throw new Error(`found no ${count} consecutive free ports on 127.0.0.1 in 20 tries`);
+}
+
+/** Binds `port` (0: any) on 127.0.0.1 and lets it go again; the port, or undefined if it was taken. */
+function bindAndRelease(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => resolve(bound));
+    });
+  });
 }
 
 function spawnServer(command: string, args: string[], { cwd, env, shell }: { cwd: string; env: Record<string, string>; shell: boolean }): RunningProcess {
