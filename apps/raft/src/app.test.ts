@@ -5,7 +5,7 @@ import { createManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
 import { readRaftConfig } from "./config.ts";
 import { buildRaftNode } from "./raft-node.ts";
-import { startGroup, type Group } from "./test-group.ts";
+import { startGroup, type Group } from "./group.ts";
 
 /**
  * The orders on a Raft group of three real nodes (HTTP on 127.0.0.1, port 0), all on one manual
@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(options: { nodes?: number; dataDir?: string; commitTimeoutMs?: number } = {}) {
+async function start(options: { nodes?: number; dataDir?: string; commitTimeoutMs?: number; env?: Record<string, string> } = {}) {
   group = await startGroup({ clock: createManualClock(T0), ...options });
   return group;
 }
@@ -174,6 +174,42 @@ describe("Raft messages from the wire", () => {
     await g.elect();
     const reply = await g.send("POST", `${g.urlOf("n1")}/raft/messages`, { group: "0123456789ab", message: vote("n2", "n1") });
     expect(reply.body.error).toMatch(/^this node is n1 in group \w{12} \(n1=http:\/\/127\.0\.0\.1:\d+,.*\), and the message is of group "0123456789ab": the nodes were started with different RAFT_PEERS$/);
+  });
+});
+
+describe("a node cut off from the others (POST /admin/disconnect, /admin/reconnect)", () => {
+  it("takes no Raft message (503 DISCONNECTED) and sends none, still answers clients, falls behind, and catches up once reconnected", async () => {
+    const g = await start();
+    const leader = await g.elect();
+    const cut = await g.disconnect("n3");
+    expect(cut.body).toMatchObject({ ok: true, id: "n3", disconnected: true, preVote: true });
+    expect((await g.disconnect("n3")).body.disconnected, "asked twice").toBe(true);
+    expect(g.lines.filter((l) => l.startsWith("[n3] disconnected (POST /admin/disconnect)")), "one line, however often asked").toHaveLength(1);
+    const refused = await g.send("POST", `${g.urlOf("n3")}/raft/messages`, "not even read", { "content-type": "application/json" });
+    expect(refused).toMatchObject({ status: 503, body: { ok: false, code: "DISCONNECTED" } });
+
+    expect((await g.send("POST", `${g.urlOf(leader)}/orders`, { id: "o-1" })).status, "committed by the other two").toBe(201);
+    await g.advance(100);
+    expect((await order(g, "n3", "o-1")).status, "n3 has not got it: a local read there is stale").toBe(404);
+    expect(await g.status("n3")).toMatchObject({ currentTerm: 1, logLength: 1 });
+    await g.advance(1_000); // election timeouts pass: with pre-vote it asks, is not heard, and stays in term 1
+    expect(await g.status("n3")).toMatchObject({ currentTerm: 1, role: "pre-candidate" });
+
+    expect((await g.reconnect("n3")).body.disconnected).toBe(false);
+    await g.advance(100);
+    expect(await g.status("n3")).toMatchObject({ role: "follower", leaderId: leader, currentTerm: 1, logLength: 2, lastApplied: 2 });
+    expect((await order(g, "n3", "o-1")).status).toBe(200);
+  });
+
+  it("with PRE_VOTE=false, a node cut off stands for election at every timeout, so its term races ahead", async () => {
+    const g = await start({ env: { PRE_VOTE: "false" } });
+    await g.elect();
+    expect((await g.disconnect("n3")).body).toMatchObject({ preVote: false, disconnected: true });
+    await g.advance(1_000);
+    const away = await g.status("n3");
+    expect(away.role).toBe("candidate");
+    expect(away.currentTerm, "after 1 s of 285 ms timeouts").toBe(1 + 3);
+    expect(g.lines.filter((l) => l.startsWith("[n3]") && l.includes("standing for election"))).toHaveLength(3);
   });
 });
 

@@ -4,7 +4,9 @@ import { jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import type { RaftConfig } from "./config.ts";
 import type { Applied, OrderEntry } from "./orders-machine.ts";
+import { adminRoutes } from "./admin-routes.ts";
 import { ordersRoutes } from "./orders-routes.ts";
+import type { Link } from "./raft-node.ts";
 import { raftRoutes } from "./raft-routes.ts";
 
 export interface RaftAppDeps {
@@ -13,6 +15,7 @@ export interface RaftAppDeps {
   orders: Orders;
   clock: TimerClock;
   logLine: LogLine;
+  link: Link;
 }
 
 /**
@@ -20,29 +23,35 @@ export interface RaftAppDeps {
  * `/status`, which shows what Figure 2 calls its state: currentTerm, votedFor, the log's length,
  * commitIndex, lastApplied, the role and, on the leader, each peer's nextIndex and matchIndex.
  */
-export function createRaftApp({ config, raft, orders, clock, logLine }: RaftAppDeps): Express {
+export function createRaftApp({ config, raft, orders, clock, logLine, link }: RaftAppDeps): Express {
   const urls = new Map(config.members.map((m) => [m.id, m.url]));
   const urlOf = (id: string | null) => (id === null ? null : (urls.get(id) ?? null));
   const app = express();
   app.disable("x-powered-by");
-  app.use(raftRoutes({ id: config.id, group: config.group, members: config.members, receive: raft.receive }));
+  app.use(raftRoutes({ id: config.id, group: config.group, members: config.members, receive: raft.receive, link }));
   app.use(ordersRoutes({ raft, orders, clock, commitTimeoutMs: config.commitTimeoutMs, urlOf }));
-  app.get("/status", (_req, res) => {
-    const { peers, lastLogIndex, ...status } = raft.status();
-    res.json({
+  const status = () => {
+    const { peers, lastLogIndex, ...state } = raft.status();
+    return {
       ok: true,
-      ...status,
+      ...state,
       url: config.url,
-      leaderUrl: urlOf(status.leaderId),
+      leaderUrl: urlOf(state.leaderId),
       logLength: lastLogIndex,
       orders: orders.size,
       group: config.group,
       members: config.members,
       electionTimeoutMs: config.electionTimeout,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      preVote: config.preVote,
+      disconnected: link.disconnected,
       ...(peers ? { peers: peers.map((p) => ({ ...p, url: urlOf(p.id) })) } : {}),
-    });
+    };
+  };
+  app.get("/status", (_req, res) => {
+    res.json(status());
   });
+  app.use(adminRoutes({ link, logLine, status }));
   app.use(notFoundRoute);
   app.use(jsonErrorHandler(logLine));
   return app;

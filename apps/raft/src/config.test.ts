@@ -19,7 +19,9 @@ describe("a Raft node's config", () => {
       electionTimeout: { min: 150, max: 300 },
       heartbeatIntervalMs: 50,
       commitTimeoutMs: 5000,
+      preVote: true,
     });
+    expect(readRaftConfig({ RAFT_ID: "n2", RAFT_PEERS: PEERS, PRE_VOTE: "false" }).preVote, "PRE_VOTE=false").toBe(false);
   });
 
   it("gives every node of one member list the same group id, whatever the order, and another list another", () => {
@@ -40,6 +42,7 @@ describe("a Raft node's config", () => {
     [{ RAFT_ID: "n1", RAFT_PEERS: PEERS, PORT: "5000" }, "PORT=5000 disagrees with RAFT_PEERS, which says n1 is at http://127.0.0.1:4000"],
     [{ RAFT_ID: "n1", RAFT_PEERS: PEERS, ELECTION_TIMEOUT_MIN_MS: "400", ELECTION_TIMEOUT_MAX_MS: "300" }, "ELECTION_TIMEOUT_MAX_MS (300) must be at least ELECTION_TIMEOUT_MIN_MS (400)"],
     [{ RAFT_ID: "n1", RAFT_PEERS: PEERS, HEARTBEAT_MS: "200" }, "HEARTBEAT_MS (200) must be below ELECTION_TIMEOUT_MIN_MS (150)"],
+    [{ RAFT_ID: "n1", RAFT_PEERS: PEERS, PRE_VOTE: "no" }, 'PRE_VOTE must be "true" or "false", got "no"'],
   ])("refuses %j with a message", (env, message) => {
     expect(() => readRaftConfig(env)).toThrow(message);
   });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError, readWholeNumber } from "@lab/service";
+import { ConfigError, readChoice, readWholeNumber } from "@lab/service";
 
 /** One member of the group: its id and the base URL it is reached at. */
 export interface Member {
@@ -27,6 +27,12 @@ export interface RaftConfig {
   heartbeatIntervalMs: number;
   /** COMMIT_TIMEOUT_MS: how long a write waits to be committed before the client is told it is not (yet). */
   commitTimeoutMs: number;
+  /**
+   * PRE_VOTE: ask for pre-votes before standing (thesis §9.6), so that a node cut off from the
+   * others does not raise its term again and again and, back, depose a healthy leader. On
+   * (`true`) by default; `false` shows the chapter's runaway server.
+   */
+  preVote: boolean;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -65,6 +71,7 @@ export function readRaftConfig(env: Record<string, string | undefined>): RaftCon
     electionTimeout: { min, max },
     heartbeatIntervalMs,
     commitTimeoutMs: readWholeNumber(env, "COMMIT_TIMEOUT_MS", 5_000, { min: 1, max: 600_000 }),
+    preVote: readChoice(env, "PRE_VOTE", ["true", "false"], "true") === "true",
   };
 }
 

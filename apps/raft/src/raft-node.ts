@@ -12,6 +12,17 @@ export interface RaftNodeDeps {
 }
 
 /**
+ * Whether a node is cut off from the other members (`POST /admin/disconnect`): while it is, every
+ * Raft message it would send is dropped and every one it is sent refused, as a network cut
+ * would; clients still reach it. eliben/raft's harness calls this DisconnectPeer.
+ */
+export interface Link {
+  readonly disconnected: boolean;
+  /** Cuts the node off, or joins it again; true if that changed anything. */
+  set(disconnected: boolean): boolean;
+}
+
+/**
  * Builds one node of the group: its storage (DATA_DIR, or memory), the Raft server running the
  * orders state machine, the HTTP transport to its peers, and the app. Nothing runs until
  * `start()`; `close()` stops the timer, answers what waits, drops the peers' connections and
@@ -24,6 +35,17 @@ export function buildRaftNode(config: RaftConfig, { clock, random = Math.random,
   const peers = config.members.filter((m) => m.id !== config.id);
   const transport = createHttpTransport<OrderEntry>({ group: config.group, urls: new Map(peers.map((m) => [m.id, m.url])), logLine });
   const machine = createOrdersMachine();
+  let disconnected = false;
+  const link: Link = {
+    get disconnected() {
+      return disconnected;
+    },
+    set(value) {
+      if (value === disconnected) return false;
+      disconnected = value;
+      return true;
+    },
+  };
   const raft = createRaftServer({
     id: config.id,
     peers: peers.map((m) => m.id),
@@ -32,14 +54,18 @@ export function buildRaftNode(config: RaftConfig, { clock, random = Math.random,
     random,
     electionTimeout: config.electionTimeout,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
+    preVote: config.preVote,
     logLine,
-    send: transport.send,
+    send: (message) => {
+      if (!disconnected) transport.send(message);
+    },
     apply: machine.apply,
   });
-  const app = createRaftApp({ config, raft, orders: machine.orders, clock, logLine });
+  const app = createRaftApp({ config, raft, orders: machine.orders, clock, logLine, link });
   return {
     app,
     raft,
+    link,
     orders: machine.orders,
     start: () => raft.start(),
     /** How many messages to peers are on their way, and a promise of none: for tests that wait for a quiet network. */

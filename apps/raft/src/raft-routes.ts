@@ -3,6 +3,7 @@ import { httpError, readJsonObject } from "@lab/service";
 import express, { Router } from "express";
 import type { Member } from "./config.ts";
 import { checkOrderEntry, type OrderEntry } from "./orders-machine.ts";
+import type { Link } from "./raft-node.ts";
 
 /** An AppendEntries of 128 entries is a few tens of kilobytes; this leaves room. */
 const MESSAGE_LIMIT_BYTES = 1024 * 1024;
@@ -12,11 +13,16 @@ const MESSAGE_LIMIT_BYTES = 1024 * 1024;
  * reply, if there is one, goes back as a message of its own. Anything else gets a JSON 4xx and
  * changes nothing: a body that is not a message (400), a message of another group (409: its
  * sender was started with other RAFT_PEERS), from a node that is not a member (403), or for
- * another node (400).
+ * another node (400). While the node is disconnected (`POST /admin/disconnect`) every message is
+ * refused, 503 DISCONNECTED, before it is read: to its peers it is as if the network were cut.
  */
-export function raftRoutes({ id, group, members, receive }: { id: string; group: string; members: readonly Member[]; receive(message: Envelope<OrderEntry>): void }): Router {
+export function raftRoutes({ id, group, members, receive, link }: { id: string; group: string; members: readonly Member[]; receive(message: Envelope<OrderEntry>): void; link: Link }): Router {
   const router = Router();
   const ids = new Set(members.map((m) => m.id));
+  router.post(RAFT_MESSAGES_PATH, (_req, _res, next) => {
+    if (link.disconnected) throw httpError(503, "DISCONNECTED", `${id} is disconnected from the group (POST /admin/disconnect): it takes no Raft messages until POST /admin/reconnect`);
+    next();
+  });
   router.post(RAFT_MESSAGES_PATH, express.json({ limit: MESSAGE_LIMIT_BYTES }), (req, res) => {
     const body = readJsonObject(req, '{"group":"...","message":{"type":"AppendEntries",...}}');
     if (body.group !== group) {

@@ -17,7 +17,7 @@ runMain(logLine, async () => {
     throw new ConfigError(`${(err as Error).message} (this node: ${config.id} of ${members})`);
   }
   logLine(`config: RAFT_ID=${config.id}; ${config.members.length} members (${members}), group ${config.group}; a majority is ${Math.floor(config.members.length / 2) + 1}`);
-  logLine(`config: election timeout ${config.electionTimeout.min}-${config.electionTimeout.max} ms, heartbeat ${config.heartbeatIntervalMs} ms, COMMIT_TIMEOUT_MS=${config.commitTimeoutMs}`);
+  logLine(`config: election timeout ${config.electionTimeout.min}-${config.electionTimeout.max} ms, heartbeat ${config.heartbeatIntervalMs} ms, COMMIT_TIMEOUT_MS=${config.commitTimeoutMs}, PRE_VOTE=${config.preVote}`);
   const { currentTerm, votedFor, lastLogIndex } = node.raft.status();
   if (config.dataDir) logLine(`config: DATA_DIR=${config.dataDir}: term ${currentTerm}, votedFor ${votedFor ?? "nobody"}, ${lastLogIndex} log entries`);
   else logLine("config: no DATA_DIR: currentTerm, votedFor and the log live in memory, and a restart forgets them");

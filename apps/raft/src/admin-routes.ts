@@ -1,0 +1,25 @@
+import type { LogLine } from "@lab/service";
+import { Router } from "express";
+import type { Link } from "./raft-node.ts";
+
+/**
+ * `POST /admin/disconnect` and `POST /admin/reconnect`: cut this node off from the other members
+ * and join it again, as eliben/raft's harness does with DisconnectPeer and ReconnectPeer, but on
+ * a running node. While it is cut off, every Raft message it would send is dropped and every one
+ * it is sent refused; clients still reach it, as they would a node on the wrong side of a
+ * partition. That is how the runaway server is shown by hand: a follower cut off keeps timing
+ * out. Both answer the node's /status; asking twice changes nothing the second time. The group
+ * listens on loopback only (RAFT_PEERS allows no other address), so these routes are too.
+ */
+export function adminRoutes({ link, logLine, status }: { link: Link; logLine: LogLine; status(): Record<string, unknown> }): Router {
+  const router = Router();
+  router.post("/admin/disconnect", (_req, res) => {
+    if (link.set(true)) logLine("disconnected (POST /admin/disconnect): every Raft message to and from the other members is dropped; clients still reach this node");
+    res.json(status());
+  });
+  router.post("/admin/reconnect", (_req, res) => {
+    if (link.set(false)) logLine("reconnected (POST /admin/reconnect): Raft messages flow again");
+    res.json(status());
+  });
+  return router;
+}
