@@ -5,6 +5,7 @@ import type { Operation, Verdict } from "@lab/history";
 import type { LabNode } from "@lab/node";
 import { createManualClock, systemClock, type ManualClock } from "@lab/service";
 import { send, startCluster, type Cluster, type ClusterOptions, type Reply } from "../cluster.ts";
+import { historyClock } from "./history-clock.ts";
 import type { Text } from "./i18n.ts";
 import { laneTextOf } from "./node-lines.ts";
 
@@ -69,6 +70,15 @@ export interface Recording {
   clients: string[];
 }
 
+/** The timeline's one line for the final reads of order `id`, one read a node: "@all 3 nodes → X" when they agree, each node's value when not. */
+export function finalReadsEntry(id: string, reads: Operation[]): TimelineEntry {
+  const values = reads.map((r) => r.value ?? "404");
+  const text: Text = values.every((v) => v === values[0])
+    ? { en: `read ${id} @all ${reads.length} nodes → ${values[0]}`, ja: `read ${id} @全${reads.length}ノード → ${values[0]}` }
+    : { en: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join(", ")}`, ja: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join("、")}` };
+  return { at: reads[0]!.start, lane: "final", text, reads };
+}
+
 /** Time steps in which a deterministic run lets time pass, applying what falls due on the way. */
 const STEP_MS = 50;
 
@@ -88,13 +98,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
   const timeline: TimelineEntry[] = [];
   const history: Operation[] = [];
   const clients: string[] = [];
-  // Times in the history: ms since the start, plus a millionth of a ms per stamp taken, so that
-  // an operation that began after another ended is later even when no time passed between them
-  // (always on the manual clock; often within one ms on the real one).
-  const clockMs = manual ? () => manual.now() : () => performance.now();
-  const t0 = clockMs();
-  let stamps = 0;
-  const now = () => clockMs() - t0 + ++stamps * 1e-6;
+  const now = historyClock(manual);
   // When each node appended each offset (its log line says), so its lane shows the append where
   // it happened, not when the write was acknowledged: a synchronous write waits in between. By
   // lane: after a failover, two leaders append at the same offsets.
@@ -269,11 +273,7 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
           reads.push({ client: "final", ...served(node), kind: "read", key: id, start, end, ok: true, final: true, value, offset: reply.body.appliedOffset ?? -1 });
         }
         history.push(...reads);
-        const values = reads.map((r) => r.value ?? "404");
-        const text: Text = values.every((v) => v === values[0])
-          ? { en: `read ${id} @all ${reads.length} nodes → ${values[0]}`, ja: `read ${id} @全${reads.length}ノード → ${values[0]}` }
-          : { en: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join(", ")}`, ja: `read ${id} → ${reads.map((r, i) => `${r.node} ${values[i]}`).join("、")}` };
-        timeline.push({ at: reads[0]!.start, lane: "final", text, reads });
+        timeline.push(finalReadsEntry(id, reads));
       }
     },
   };
