@@ -7,6 +7,8 @@ import { Agent, request } from "undici";
 import { readFollowerConfig } from "../apps/worker/src/config.ts";
 import { writeLeaderLog } from "./bench/log-file.ts";
 import { runServer, type RunningProcess } from "./processes.ts";
+import { startRaftProcesses, type RaftProcesses } from "./raft-processes.ts";
+import { until } from "./test/until.ts";
 
 /**
  * `pnpm bench`: the lab's speed, measured black-box on loopback with real processes, long-polling
@@ -19,8 +21,8 @@ import { runServer, type RunningProcess } from "./processes.ts";
 const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
 const smoke = values.smoke;
 const size = smoke
-  ? { samples: 20, pollingSamples: 4, hopSamples: 20, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20 }
-  : { samples: 500, pollingSamples: 60, hopSamples: 500, windowMs: 1_000, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200 };
+  ? { samples: 20, pollingSamples: 4, hopSamples: 20, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20, failovers: 1 }
+  : { samples: 500, pollingSamples: 60, hopSamples: 500, windowMs: 1_000, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200, failovers: 7 };
 const CLIENTS = 16;
 /** The followers run with the default BATCH_WAIT_MS and LONG_POLL_MS; the docs name them. */
 const { batchWaitMs: BATCH_WAIT_MS, longPollMs: LONG_POLL_MS } = readFollowerConfig({});
@@ -358,6 +360,23 @@ async function measureDashboard() {
 }
 
 /**
+ * Write latency of several servers, `samples` writes each, one at a time, the servers taking
+ * turns write by write, so that a drift in the machine's load falls on all of them alike.
+ */
+async function latenciesInTurns<N extends string>(servers: readonly { name: N; url: string }[], samples: number): Promise<Record<N, number[]>> {
+  const latencies = Object.fromEntries(servers.map((server) => [server.name, [] as number[]])) as Record<N, number[]>;
+  for (let i = 0; i < samples; i++) {
+    for (const server of servers) {
+      const began = performance.now();
+      const reply = await json("POST", `${server.url}/orders`, { id: `turn-${nextId++}` });
+      if (reply.status !== 201) throw new Error(`${server.name} write: ${reply.status} ${JSON.stringify(reply.body)}`);
+      latencies[server.name].push(performance.now() - began);
+    }
+  }
+  return latencies;
+}
+
+/**
  * What a synchronous write costs: three leaders, each with one long-polling follower
  * (APPLY_LAG_MS=0): asynchronous, SYNC_ACK=received and SYNC_ACK=applied (SYNC_REPLICAS=1).
  * Latency: one write at a time, the leaders taking turns write by write, so a drift in the
@@ -377,15 +396,7 @@ async function measureSync() {
     setups.push({ name, url: leader.url, proc: leader.proc });
   }
   for (const s of setups) await measureWrites(s.url, 300);
-  const latencies = { async: [] as number[], received: [] as number[], applied: [] as number[] };
-  for (let i = 0; i < size.samples; i++) {
-    for (const s of setups) {
-      const began = performance.now();
-      const reply = await json("POST", `${s.url}/orders`, { id: `sync-${nextId++}` });
-      if (reply.status !== 201) throw new Error(`${s.name} write: ${reply.status} ${JSON.stringify(reply.body)}`);
-      latencies[s.name].push(performance.now() - began);
-    }
-  }
+  const latencies = await latenciesInTurns(setups, size.samples);
   const ratios = { async: [] as number[], received: [] as number[], applied: [] as number[] };
   let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
   for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
@@ -401,6 +412,113 @@ async function measureSync() {
   return { async: of("async"), received: of("received"), applied: of("applied") };
 }
 
+/** The Raft group's election timeouts and heartbeat in the benchmark: the defaults, the chapter's. */
+const RAFT_TIMEOUTS = { ELECTION_TIMEOUT_MIN_MS: "150", ELECTION_TIMEOUT_MAX_MS: "300", HEARTBEAT_MS: "50" };
+
+/** Waits until the group agrees on a leader and every node has applied all it has committed; returns the leader. */
+async function raftSettled(group: RaftProcesses): Promise<string> {
+  return until("a Raft leader that every node follows, and has caught up with", async () => {
+    const leader = await group.leader();
+    if (!leader) return undefined;
+    const statuses = await Promise.all(group.running().map(group.status));
+    const { commitIndex } = statuses.find((st) => st.id === leader);
+    return statuses.every((st) => st.lastApplied === commitIndex) ? leader : undefined;
+  }, 20_000);
+}
+
+/**
+ * A Raft group of three next to the asynchronous leader with one long-polling follower, all in
+ * memory (no DATA_DIR, as the leaders of the other measures). Latency: one write at a time, the
+ * two leaders and the bare handler taking turns write by write; the bare handler's round trip is
+ * the yardstick of the target (a loopback HTTP round trip on a kept-alive connection). For Raft
+ * a write is acknowledged once committed on a majority and applied. Throughput: 16 clients in
+ * windows, the asynchronous leader and the Raft leader taking turns; each Raft window is compared
+ * with the mean of the asynchronous windows on either side of it.
+ */
+async function measureRaft() {
+  const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
+  const leader = await startLeader();
+  await startFollower(leader.url, true);
+  const group = await startRaftProcesses({ nodes: 3, env: RAFT_TIMEOUTS });
+  try {
+    const raftLeader = await raftSettled(group);
+    const raft = { url: group.urlOf(raftLeader), procs: [group.proc(raftLeader), ...group.running().filter((id) => id !== raftLeader).map(group.proc)] };
+    for (const url of [bare.url, leader.url, raft.url]) await measureWrites(url, 300);
+    const latencies = await latenciesInTurns(
+      [
+        { name: "bare", url: bare.url },
+        { name: "async", url: leader.url },
+        { name: "raft", url: raft.url },
+      ] as const,
+      size.samples,
+    );
+    const ratios: number[] = [];
+    const rates = { async: [] as number[], raft: [] as number[] };
+    const cpu = { leader: [] as number[], follower: [] as number[] };
+    let asyncBefore = (await measureWrites(leader.url, size.windowMs)).perSecond;
+    rates.async.push(asyncBefore);
+    for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
+      const r = await measureWrites(raft.url, size.windowMs, raft.procs);
+      const asyncAfter = (await measureWrites(leader.url, size.windowMs)).perSecond;
+      ratios.push(r.perSecond / ((asyncBefore + asyncAfter) / 2));
+      rates.raft.push(r.perSecond);
+      rates.async.push(asyncAfter);
+      cpu.leader.push(r.cpuUsPerWrite[0]!);
+      cpu.follower.push((r.cpuUsPerWrite[1]! + r.cpuUsPerWrite[2]!) / 2);
+      asyncBefore = asyncAfter;
+    }
+    const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99) });
+    return {
+      bare: of("bare"),
+      async: { ...of("async"), rate: median(rates.async) },
+      raft: { ...of("raft"), rate: median(rates.raft), ratio: median(ratios), ratioQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)] as const, leaderCpu: median(cpu.leader), followerCpu: median(cpu.follower) },
+    };
+  } finally {
+    await group.close();
+    await stopAll();
+  }
+}
+
+/**
+ * From a Raft leader's death to the first write its successor acknowledges: a group of three
+ * with a DATA_DIR each (a node killed and started again must remember its term and its vote), a
+ * client writing one write after another to the leader; the leader is killed with SIGKILL; the
+ * client then tries the survivors in turn, following a NOT_LEADER reply's leader when it names
+ * one, 1 ms apart, until a write is acknowledged. The killed node is started again on its
+ * DATA_DIR and the group left to settle before the next round.
+ */
+async function measureRaftFailover(rounds: number) {
+  const dir = mkdtempSync(join(tmpdir(), "lab-bench-raft-"));
+  temporary.push(dir);
+  const group = await startRaftProcesses({ nodes: 3, dataDir: dir, env: RAFT_TIMEOUTS });
+  const times: number[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const leader = await raftSettled(group);
+      for (let i = 0; i < 20; i++) {
+        const reply = await json("POST", `${group.urlOf(leader)}/orders`, { id: `f-${nextId++}` });
+        if (reply.status !== 201) throw new Error(`write before the failover: ${reply.status} ${JSON.stringify(reply.body)}`);
+      }
+      const killedAt = performance.now();
+      await group.kill(leader);
+      const survivors = group.running();
+      for (let attempt = 0, next = survivors[0]!; ; attempt++) {
+        if (performance.now() - killedAt > 20_000) throw new Error(`no write acknowledged by ${survivors.join(" or ")} within 20 s of ${leader}'s death`);
+        const reply = await json("POST", `${group.urlOf(next)}/orders`, { id: `f-${nextId++}` }).catch(() => undefined);
+        if (reply?.status === 201) break;
+        const named = reply?.body.leaderId as string | undefined;
+        next = named && survivors.includes(named) ? named : survivors[(attempt + 1) % survivors.length]!;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      times.push(performance.now() - killedAt);
+      await group.start(leader);
+    }
+  } finally {
+    await group.close();
+  }
+  return { median: median(times), max: Math.max(...times), rounds };
+}
+
 const ms = (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${Math.round(n)} ms`);
 const perSecond = (n: number) => `${Math.round(n).toLocaleString("en-US")}/s`;
 const percent = (r: number) => `${(r * 100).toFixed(0)}%`;
@@ -410,27 +528,31 @@ const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs
 
 try {
   console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/9 replication latency, long-polling");
+  console.log("1/11 replication latency, long-polling");
   const longLatency = await measureLatency(true, size.samples);
-  console.log("2/9 replication latency, polling every 300 ms");
+  console.log("2/11 replication latency, polling every 300 ms");
   const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/9 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+  console.log(`3/11 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
   const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
   const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-  console.log(`4/9 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
+  console.log(`4/11 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
   const throughput = await measureThroughput();
-  console.log(`5/9 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+  console.log(`5/11 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
   const catchUpLong = await measureCatchUp(size.backlog, true);
   const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`6/9 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+  console.log(`6/11 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
   const small = await measureTail(size.tailSmall);
   const large = await measureTail(size.tailLarge);
-  console.log("7/9 replication latency one hop and two hops away (a follower of a follower)");
+  console.log("7/11 replication latency one hop and two hops away (a follower of a follower)");
   const hops = await measureHops(size.hopSamples);
-  console.log("8/9 the live dashboard: idle, and while 16 clients write with a page open and closed");
+  console.log("8/11 the live dashboard: idle, and while 16 clients write with a page open and closed");
   const dash = await measureDashboard();
-  console.log("9/9 synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
+  console.log("9/11 synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
   const sync = await measureSync();
+  console.log("10/11 Raft, 3 nodes: commit latency and write throughput, next to the asynchronous leader");
+  const raft = await measureRaft();
+  console.log(`11/11 Raft, 3 nodes: from the leader's SIGKILL to the first write its successor acknowledges, ${size.failovers} times`);
+  const raftFailover = await measureRaftFailover(size.failovers);
 
   const { long, polled, alone } = throughput;
   const rows: [string, string, string, string][] = [
@@ -513,6 +635,17 @@ try {
     `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${percent(sync.received.ratio)} (${percent(sync.received.ratio / sync.async.ratio)} of asynchronous) | ${percent(sync.applied.ratio)} (${percent(sync.applied.ratio / sync.async.ratio)} of asynchronous) | ≥ 70% of asynchronous |`,
   ].join("\n");
   console.log(`${syncTable}\n`);
+  const roundTrips = (raft.raft.p50 - raft.async.p50) / raft.bare.p50;
+  const raftTable = [
+    `| loopback, no DATA_DIR (a loopback round trip, the bare handler's p50: ${ms(raft.bare.p50)}) | asynchronous leader, 1 follower | Raft, 3 nodes | target |`,
+    "| --- | --- | --- | --- |",
+    `| write latency p50, one write at a time (Raft: committed on a majority and applied) | ${ms(raft.async.p50)} | ${ms(raft.raft.p50)} (+${ms(raft.raft.p50 - raft.async.p50)}: ${roundTrips.toFixed(1)} round trips) | ≤ asynchronous + 2 round trips (${ms(raft.async.p50 + 2 * raft.bare.p50)}) |`,
+    `| write latency p99 | ${ms(raft.async.p99)} | ${ms(raft.raft.p99)} |  |`,
+    `| write throughput, ${CLIENTS} clients | ${perSecond(raft.async.rate)} | ${perSecond(raft.raft.rate)} (${percent(raft.raft.ratio)} of asynchronous; middle half of rounds ${spread(raft.raft.ratioQuartiles)}) | ≥ 50% of asynchronous |`,
+    `| CPU per write: leader; each follower |  | ${us(raft.raft.leaderCpu)}; ${us(raft.raft.followerCpu)} |  |`,
+    `| from the leader's SIGKILL to the first write its successor acknowledges (election timeouts 150-300 ms, DATA_DIR) |  | ${ms(raftFailover.median)} (median of ${raftFailover.rounds}; at most ${ms(raftFailover.max)}) |  |`,
+  ].join("\n");
+  console.log(`${raftTable}\n`);
 
   if (!smoke) {
     const cpu = cpus();
@@ -542,6 +675,10 @@ ${dashTable}
 ## Synchronous replication
 
 ${syncTable}
+
+## Raft
+
+${raftTable}
 
 ## How each is measured
 
@@ -587,6 +724,22 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   ${size.samples} writes each, one at a time, the leaders taking turns write by write. Throughput:
   16 clients in windows of ${size.windowMs / 1000} s, the leaders and the bare handler taking turns, the median
   of ${Math.max(1, Math.round(size.rounds / 2))} rounds.
+- **Raft**: a group of three \`apps/raft\` nodes (\`pnpm dev:raft\`'s plan, on free ports;
+  election timeouts 150-300 ms, heartbeat 50 ms) beside the asynchronous leader with one
+  long-polling follower, both in memory (no \`DATA_DIR\`). Latency: ${size.samples} writes each, one at a
+  time, the bare handler, the asynchronous leader and the Raft leader taking turns write by
+  write; a Raft write is answered once committed on a majority and applied on the leader, which
+  takes an AppendEntries to the followers and their replies (each a POST of its own) on top of
+  what the asynchronous leader does. A loopback round trip is the bare handler's p50 in the same
+  turns. Throughput: ${CLIENTS} clients in windows of ${size.windowMs / 1000} s, the asynchronous leader and the Raft leader taking
+  turns for ${Math.max(1, Math.round(size.rounds / 2))} rounds; the percentage is the median over rounds of the Raft rate divided by the mean
+  of the asynchronous windows just before and after it. Everything proposed in one turn of the
+  leader's event loop goes in one AppendEntries per follower, and one batch is in flight per
+  follower. CPU per write as above, the followers' averaged.
+- **Raft failover**: three nodes with a \`DATA_DIR\` each; 20 writes to the leader, then SIGKILL
+  to it; a client tries the survivors in turn (following a 421's \`leaderId\`), 1 ms apart,
+  until one acknowledges a write: from the signal to that acknowledgement. The killed node is
+  started again on its \`DATA_DIR\` and the group settles before the next of ${size.failovers} rounds.
 - **One hop and two hops**: a leader, a follower and a follower of that follower, all
   long-polling with \`APPLY_LAG_MS=0\`; one write at a time, then both followers are asked for it
   at once (\`?minOffset=\`), each answering as soon as it has applied it; ${size.hopSamples} samples.
