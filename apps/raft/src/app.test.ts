@@ -238,6 +238,7 @@ describe("failover", () => {
     const back = await g.status(first);
     expect(back).toMatchObject({ role: "follower", leaderId: second, currentTerm: status.currentTerm, logLength: status.logLength + 1, lastApplied: status.logLength + 1 });
     for (const id of ["o-1", "o-4"]) expect((await order(g, first, id)).status, `${id} on the restarted node`).toBe(200);
+    expect(g.lines.filter((l) => l.startsWith(`[${first}]`)).at(-1), "its line on learning of the new term").toBe(`[${first}] term ${status.currentTerm}: following leader ${second}`);
   });
 
   it("a node whose DATA_DIR holds another group's state refuses to start, saying whose it is", async () => {

@@ -305,6 +305,7 @@ export function createRaftNode<C>(options: RaftNodeOptions<C>): RaftNode<C> {
         setTerm(m.term, null);
         becomeFollower(m.type === "AppendEntries" ? m.leaderId : null);
         if (was !== "follower") say(`${was} steps down: ${m.from} sent ${m.type} in term ${m.term}, newer than its term ${wasTerm}`);
+        else if (m.type === "AppendEntries") say(`following leader ${m.leaderId}`); // a follower that was away, or never heard this term's election
       }
       switch (m.type) {
         case "RequestVote":
