@@ -2,8 +2,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkHistory, countAnomalies, type Anomaly, type Operation, type Verdict } from "@lab/history";
 import { chooseLang, words, type Lang } from "./lab/i18n.ts";
-import { runScenario } from "./lab/lab.ts";
-import { scenarios } from "./lab/scenarios.ts";
+import { runAnyScenario, scenarios } from "./lab/scenarios.ts";
 import { renderTimeline, renderTimelineHtml } from "./lab/timeline.ts";
 
 /**
@@ -11,7 +10,8 @@ import { renderTimeline, renderTimelineHtml } from "./lab/timeline.ts";
  * asks for a prediction (one key; `--yes` skips the question), runs it against real nodes on
  * loopback, prints the timeline, what the history checker found, and what happened and why.
  * `--html FILE` also writes the timeline as one self-contained page. LAB_LANG=ja (or a Japanese
- * system locale) speaks Japanese.
+ * system locale) speaks Japanese. The Raft scenarios (election, runaway-server) run on a group of
+ * apps/raft nodes instead of a leader and its followers.
  *
  *   pnpm lab
  *   pnpm lab stale-read
@@ -44,12 +44,12 @@ const predicted = values.yes ? undefined : await askKey(scenario.question.choice
 if (values.yes) console.log(words.skipped[lang]);
 console.log(`\n${words.running[lang]}\n`);
 
-const recording = await runScenario(scenario);
+const recording = await runAnyScenario(scenario);
 const verdict = checkHistory(recording.history);
 console.log(`${words.timeline[lang]}\n\n${renderTimeline(recording, verdict, lang)}\n`);
 const found = summarize(verdict, lang, new Set(recording.history.filter((op) => op.kind === "write" && op.ok).map((op) => op.epoch ?? 0)).size > 1);
 console.log(`${words.checker[lang]}:\n${found.map((l) => `  ${l}`).join("\n")}\n`);
-const why = scenario.explain(verdict).map((t) => t[lang]);
+const why = scenario.explain(verdict, recording.facts).map((t) => t[lang]);
 console.log(`${words.whatHappened[lang]}:\n${why.map((l) => `  ${l}`).join("\n")}`);
 if (predicted !== undefined) console.log(`\n${predicted === scenario.question.answer ? words.right[lang] : words.wrong[lang]}`);
 if (values.html) {

@@ -1,7 +1,7 @@
 import { checkHistory, countAnomalies, type Anomaly, type Verdict } from "@lab/history";
 import { describe, expect, it } from "vitest";
-import { runScenario, type Recording } from "../lab/lab.ts";
-import { scenarios } from "../lab/scenarios.ts";
+import type { Recording } from "../lab/lab.ts";
+import { runAnyScenario, scenarios } from "../lab/scenarios.ts";
 import { lostWritesOf } from "../lab/scenarios/failover-steps.ts";
 import { renderTimeline, renderTimelineHtml } from "../lab/timeline.ts";
 
@@ -12,17 +12,18 @@ import { renderTimeline, renderTimelineHtml } from "../lab/timeline.ts";
  */
 const run = async (name: string) => {
   const scenario = scenarios.find((s) => s.name === name)!;
-  const recording = await runScenario(scenario, { deterministic: true });
+  const recording = await runAnyScenario(scenario, { deterministic: true });
   return { recording, verdict: checkHistory(recording.history), scenario };
 };
 /** The writes the checker found lost, each once: `o-4 PENDING #4 epoch 0`. */
 const lost = (verdict: Verdict) => lostWritesOf(verdict).map((w) => `${w.key} ${w.value} #${w.offset} epoch ${w.epoch}`);
 /** What a lane of the timeline says, in English. */
 const lanes = (recording: Recording, lane: string) => recording.timeline.filter((e) => e.lane === lane).map((e) => (typeof e.text === "string" ? e.text : e.text.en));
+const anomalies = (verdict: Verdict) => [...verdict.staleReads, ...verdict.readYourWrites, ...verdict.monotonicReads, ...verdict.lostWrites].map((a) => a.message);
 const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
 
 describe("pnpm lab scenarios, deterministically", () => {
-  it("lists eleven scenarios, each with a question whose answer is one of its choices, and a story with real line breaks", () => {
+  it("lists fourteen scenarios, each with a question whose answer is one of its choices, and a story with real line breaks", () => {
     expect(scenarios.map((s) => s.name)).toEqual([
       "stale-read",
       "lag-accumulates",
@@ -35,6 +36,9 @@ describe("pnpm lab scenarios, deterministically", () => {
       "failover",
       "failover-sync",
       "split-brain",
+      "election",
+      "runaway-server",
+      "runaway-server-prevote",
     ]);
     for (const s of scenarios) expect(s.question.choices.map((c) => c.key), s.name).toContain(s.question.answer);
     for (const s of scenarios) for (const story of Object.values(s.story)) expect(story, `${s.name}: a backslash and an n printed as they are`).not.toContain("\\n");
@@ -141,6 +145,39 @@ describe("pnpm lab scenarios, deterministically", () => {
     expect(newLeader, "the same offsets, another leadership").toEqual(["b-1 #2 epoch 1", "b-2 #3 epoch 1"]);
     expect(lanes(recording, "leader")).toEqual(expect.arrayContaining(["↓ demoted: follows follower-1", "✂ dropped #2 a-1 created, #3 a-2 created"]));
     expect(countAnomalies(verdict), "nothing but those lost writes, on every node").toBe(2 * 3);
+  });
+
+  it("election: the leader of three crashes; the next whose timeout runs out asks for pre-votes, stands in term 2 and wins; the checker finds nothing lost", async () => {
+    const { verdict, recording } = await run("election");
+    expect(anomalies(verdict)).toEqual([]);
+    expect(recording.facts).toMatchObject({ first: "n1", firstTerm: 1, second: "n2", secondTerm: 2, back: "n2" });
+    expect(recording.facts.electionMs, "n2's timeout is 225 ms, and an election takes no time on the manual clock").toBe(225);
+    expect(lanes(recording, "n2")).toEqual(expect.arrayContaining(["[1] ⏱ timeout: may I stand for term 2? (pre-vote)", "[2] ✋ stands for election in term 2", "[2] ★ leader (votes: n2, n3)"]));
+    expect(lanes(recording, "n3")).toEqual(expect.arrayContaining(["[1] ☑ pre-vote for n2 (term 2)", "[2] ☑ votes for n2", "[2] ↪ follows n2"]));
+    expect(lanes(recording, "n1").slice(-3), "the old leader's lane").toEqual(["✖ crashed (term 1)", "⟲ restarted from DATA_DIR: term 1, 4 entries", "[2] ↪ follows n2"]);
+    const writes = recording.history.filter((op) => op.kind === "write").map((op) => `${op.key} ${op.value} #${op.offset} @${op.node}`);
+    expect(writes).toEqual(["o-1 PENDING #2 @n1", "o-2 PENDING #3 @n1", "o-1 CONFIRMED #4 @n1", "o-3 PENDING #6 @n2"]);
+    const finals = recording.history.filter((op) => op.final).map((op) => `${op.key}@${op.node}: ${op.value}`);
+    expect(finals).toEqual(["o-1@n1: CONFIRMED", "o-1@n2: CONFIRMED", "o-1@n3: CONFIRMED", "o-2@n1: PENDING", "o-2@n2: PENDING", "o-2@n3: PENDING", "o-3@n1: PENDING", "o-3@n2: PENDING", "o-3@n3: PENDING"]);
+  });
+
+  it("runaway-server: without pre-vote, n3 cut off stands again and again (term 5); back, its RequestVote deposes the leader, whose log it cannot beat; nothing lost", async () => {
+    const { verdict, recording } = await run("runaway-server");
+    expect(anomalies(verdict)).toEqual([]);
+    expect(recording.facts).toMatchObject({ leader: "n1", leaderTerm: 1, runawayTerm: 5, deposedBy: "RequestVote", votesRefused: 2, after: "n1", afterTerm: 7 });
+    expect(lanes(recording, "n3").filter((t) => t.includes("stands for election")), "n3, cut off and once back").toEqual([2, 3, 4, 5, 6].map((t) => `[${t}] ✋ stands for election in term ${t}`));
+    expect(lanes(recording, "n1")).toEqual(expect.arrayContaining(["[6] ↓ leader steps down: n3 is in term 6", "[6] ☒ no vote for n3: its log is behind", "[7] ★ leader (votes: n1, n2)"]));
+    expect(lanes(recording, "n2")).toContain("[6] ☒ no vote for n3: its log is behind");
+  });
+
+  it("runaway-server-prevote: with pre-vote, n3 cut off only asks; back, it is refused and follows; n1 leads term 1 throughout", async () => {
+    const { verdict, recording } = await run("runaway-server-prevote");
+    expect(anomalies(verdict)).toEqual([]);
+    expect(recording.facts).toMatchObject({ leader: "n1", leaderTerm: 1, runawayTerm: 1, deposedBy: "", preVotesRefused: 2, after: "n1", afterTerm: 1, n3Log: 5 });
+    expect(lanes(recording, "n3").filter((t) => t.includes("⏱ timeout")), "four cut off, one back").toEqual(Array(5).fill("[1] ⏱ timeout: may I stand for term 2? (pre-vote)"));
+    for (const node of ["n1", "n2"]) expect(lanes(recording, node), node).toContain("[1] ☒ no pre-vote for n3: the leader is alive");
+    expect(lanes(recording, "n3")).toContain("[1] ↓ pre-candidate steps down: n1 leads");
+    expect(recording.timeline.some((e) => e.lane === "n1" && typeof e.text !== "string" && e.text.en.includes("steps down")), "n1 never steps down").toBe(false);
   });
 
   it("renders the timeline with a lane per node and per client, each read marked fresh or stale, as text and as HTML", async () => {
