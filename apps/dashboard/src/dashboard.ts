@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, silentLogger, type LogLine } from "@lab/service";
+import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, sameNode, silentLogger, type LogLine } from "@lab/service";
 import express, { type Express, type Response } from "express";
 import { Agent, request } from "undici";
-import { readLeadership, sameNode, type WatchedNode } from "./leadership.ts";
+import { readLeadership, type WatchedNode } from "./leadership.ts";
 import { TICK_MS, watchNode } from "./watcher.ts";
 
 export interface DashboardOptions {

@@ -1,3 +1,5 @@
+import { sameNode } from "@lab/service";
+
 /** One node as the dashboard last saw it: its URL (as LEADER_URL or FOLLOWER_URLS names it), whether it answers, and its last `GET /watch` view. */
 export interface WatchedNode {
   url: string;
@@ -67,16 +69,3 @@ export function readLeadership(nodes: WatchedNode[]): Leadership {
   };
 }
 
-/** Whether two base URLs name the same node (localhost, 127.0.0.1 and [::1] alike; a trailing slash or not). */
-export function sameNode(a: string, b: string): boolean {
-  const norm = (u: string) => {
-    try {
-      const parsed = new URL(u);
-      const host = parsed.hostname === "localhost" || parsed.hostname === "[::1]" ? "127.0.0.1" : parsed.hostname;
-      return `${parsed.protocol}//${host}:${parsed.port || (parsed.protocol === "https:" ? "443" : "80")}`;
-    } catch {
-      return u;
-    }
-  };
-  return norm(a) === norm(b);
-}

@@ -1,4 +1,4 @@
-import { httpError, readJsonObject } from "@lab/service";
+import { baseUrl, httpError, readJsonObject } from "@lab/service";
 import express, { Router, type Request } from "express";
 
 /** The longest APPLY_LAG_MS: ten minutes. */
@@ -55,10 +55,9 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.post("/admin/follow", json, async (req, res) => {
     guard(req);
     const value = readJsonObject(req, '{"leaderUrl":"http://127.0.0.1:3001"}').leaderUrl;
-    if (typeof value !== "string" || value.length > 200 || !/^https?:\/\/[^\s/?#]+\/?$/.test(value)) {
-      throw httpError(400, "INVALID_BODY", `leaderUrl must be a node's base URL such as http://127.0.0.1:3001, got ${JSON.stringify(value)}`);
-    }
-    res.json(await deps.follow(value.replace(/\/$/, "")));
+    const url = baseUrl(value);
+    if (url === undefined) throw httpError(400, "INVALID_BODY", `leaderUrl must be a node's base URL such as http://127.0.0.1:3001, got ${JSON.stringify(value)}`);
+    res.json(await deps.follow(url));
   });
 
   router.post("/admin/apply-lag", json, (req, res) => {

@@ -1,6 +1,6 @@
 import { applyEvent, type Order, type OrderEvent, type Orders } from "@lab/orders";
 import { LeaderReplyError, LeaderUnreachableError, latestEpoch, type LogClient, type ReplicationLog } from "@lab/replication";
-import { httpError, jsonErrorHandler, notFoundRoute, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
+import { httpError, jsonErrorHandler, notFoundRoute, sameNode, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { Router, type Express, type RequestHandler } from "express";
 import { adminRoutes } from "./admin-routes.ts";
 import type { Checkpointer } from "./checkpointer.ts";
@@ -421,17 +421,3 @@ export function createNode(deps: NodeDeps) {
 }
 
 export type LabNode = ReturnType<typeof createNode>;
-
-/** Whether two base URLs name the same node (localhost and 127.0.0.1 alike). */
-function sameNode(a: string, b: string): boolean {
-  const norm = (u: string) => {
-    try {
-      const parsed = new URL(u);
-      const host = parsed.hostname === "localhost" || parsed.hostname === "[::1]" ? "127.0.0.1" : parsed.hostname;
-      return `${host}:${parsed.port || (parsed.protocol === "https:" ? "443" : "80")}`;
-    } catch {
-      return u;
-    }
-  };
-  return norm(a) === norm(b);
-}

@@ -14,7 +14,7 @@ import {
   type EventsReply,
   type ReplicationLog,
 } from "@lab/replication";
-import { httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/service";
+import { baseUrl, httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/service";
 import express, { Router } from "express";
 
 const LOG_ID = /^[0-9a-f]{1,64}$/;
@@ -274,7 +274,8 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
 /** A node's base URL in a query (`?epochLeader=`): http(s), at most 200 characters. */
 export function readUrl(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === "string" && value.length <= 200 && /^https?:\/\/[^\s/?#]+\/?$/.test(value)) return value.replace(/\/$/, "");
+  const url = baseUrl(value);
+  if (url !== undefined) return url;
   throw httpError(400, "INVALID_PARAMETER", `${name} must be a node's base URL such as http://127.0.0.1:3001, got ${JSON.stringify(value)}`, { parameter: name });
 }
 

@@ -13,3 +13,4 @@ export { createManualClock } from "./manual-clock.ts";
 export type { ManualClock } from "./manual-clock.ts";
 export { readQueryNumber } from "./query.ts";
 export { runMain } from "./main.ts";
+export { baseUrl, sameNode } from "./url.ts";
