@@ -263,10 +263,6 @@ export function createFollowerRole({ id, orders, log, client, clock, logLine, se
       }
       checkpointer?.maybeSave(true); // a clean stop loses nothing: resume exactly here
     },
-    /** Whether its loops run. */
-    get running() {
-      return running !== undefined;
-    },
   };
 }
 

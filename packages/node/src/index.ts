@@ -6,8 +6,6 @@ export { BODY_LIMIT_BYTES, createNode } from "./node.ts";
 export type { LabNode, Newest, NodeDeps } from "./node.ts";
 export { bootNode, nodeFiles } from "./boot.ts";
 export type { BootOptions, NodeFiles } from "./boot.ts";
-export { loadNodeFile, saveNodeFile } from "./node-file.ts";
-export type { NodeFile } from "./node-file.ts";
 export { createLeaderApp } from "./leader.ts";
 export type { LeaderDeps } from "./leader.ts";
 export { createFollower } from "./follower.ts";
