@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import concurrently from "concurrently";
+import { majority } from "@lab/raft";
 import { planRaftDev } from "./dev-raft-plan.ts";
 
 /**
@@ -17,9 +18,9 @@ try {
 }
 const appDir = fileURLToPath(new URL("../apps/raft", import.meta.url));
 const [first] = nodes;
-const majority = Math.floor(nodes.length / 2) + 1;
+const needed = majority(nodes.length);
 console.log(`A Raft group of ${nodes.length}: ${nodes.map((n) => `${n.id} on http://127.0.0.1:${n.port}`).join(", ")}.
-Writes need a majority (${majority} of ${nodes.length}) up. Try, in another terminal:
+Writes need a majority (${needed} of ${nodes.length}) up. Try, in another terminal:
   curl http://127.0.0.1:${first!.port}/status                  (who leads? see leaderUrl)
   curl -X POST <leaderUrl>/orders -H "Content-Type: application/json" -d "{\\"id\\":\\"o-1\\"}"
   curl <leaderUrl>/orders/o-1                                (linearizable: on the leader)

@@ -24,6 +24,8 @@ export interface RaftLab {
   wait(ms: number): Promise<void>;
   /** Lets time pass until one of the running, connected nodes leads and the others follow it; returns it. */
   elect(): Promise<string>;
+  /** A running node's currentTerm. */
+  term(id: string): number;
   /** Stops a node at once (its DATA_DIR stays), as a crash: what it was answering gets no answer or 503. */
   crash(id: string): Promise<void>;
   /** Starts a crashed node again, from its DATA_DIR. */
@@ -166,10 +168,8 @@ export async function runRaftScenario(scenario: Pick<RaftScenario, "name" | "gro
       return reply;
     },
     wait: (ms) => group.advance(ms),
-    async elect() {
-      const leader = await group.elect(5_000, connected());
-      return leader;
-    },
+    term: (id) => group.node(id).raft.status().currentTerm,
+    elect: () => group.elect(5_000, connected()),
     async crash(id) {
       timeline.push({ at: now(), lane: id, text: { en: `✖ crashed (term ${termOf(id)})`, ja: `✖ クラッシュ（term ${termOf(id)}）` } });
       await group.stop(id);

@@ -1,3 +1,4 @@
+import { majority } from "@lab/raft";
 import { ConfigError, consoleLogger, listen, runMain, systemClock } from "@lab/service";
 import { readRaftConfig } from "./config.ts";
 import { buildRaftNode, type RaftNode } from "./raft-node.ts";
@@ -16,7 +17,7 @@ runMain(logLine, async () => {
     // Only DATA_DIR can refuse here (another group's, another node's, or corrupt): say so in one line.
     throw new ConfigError(`${(err as Error).message} (this node: ${config.id} of ${members})`);
   }
-  logLine(`config: RAFT_ID=${config.id}; ${config.members.length} members (${members}), group ${config.group}; a majority is ${Math.floor(config.members.length / 2) + 1}`);
+  logLine(`config: RAFT_ID=${config.id}; ${config.members.length} members (${members}), group ${config.group}; a majority is ${majority(config.members.length)}`);
   logLine(`config: election timeout ${config.electionTimeout.min}-${config.electionTimeout.max} ms, heartbeat ${config.heartbeatIntervalMs} ms, COMMIT_TIMEOUT_MS=${config.commitTimeoutMs}, PRE_VOTE=${config.preVote}`);
   const { currentTerm, votedFor, lastLogIndex } = node.raft.status();
   if (config.dataDir) logLine(`config: DATA_DIR=${config.dataDir}: term ${currentTerm}, votedFor ${votedFor ?? "nobody"}, ${lastLogIndex} log entries`);

@@ -30,7 +30,7 @@ export const election: RaftScenario = {
   group: { nodes: 3, dataDir: true },
   async run(lab) {
     const first = await lab.elect();
-    const firstTerm = lab.group.node(first).raft.status().currentTerm;
+    const firstTerm = lab.term(first);
     await lab.write("you", "create", "o-1");
     await lab.read("reader", first, "o-1", "linearizable");
     await lab.write("you", "create", "o-2");
@@ -39,7 +39,7 @@ export const election: RaftScenario = {
     const crashedAt = lab.now();
     const second = await lab.elect();
     const electionMs = Math.round(lab.now() - crashedAt);
-    const secondTerm = lab.group.node(second).raft.status().currentTerm;
+    const secondTerm = lab.term(second);
     lab.note("reader", { en: `(${second} leads term ${secondTerm}, ${electionMs} ms after the crash)`, ja: `（クラッシュから ${electionMs} ミリ秒後、${second} が term ${secondTerm} のリーダーに）` });
     await lab.write("you", "create", "o-3", second);
     for (const id of ["o-1", "o-2", "o-3"]) await lab.read("reader", second, id, "linearizable");

@@ -6,7 +6,7 @@ import type { Facts, RaftLab, RaftScenario } from "../raft-lab.ts";
  */
 async function runAway(lab: RaftLab): Promise<Facts> {
   const leader = await lab.elect();
-  const termOf = (id: string) => lab.group.node(id).raft.status().currentTerm;
+  const termOf = (id: string) => lab.term(id);
   await lab.write("you", "create", "o-1");
   await lab.disconnect("n3");
   await lab.write("you", "create", "o-2");
