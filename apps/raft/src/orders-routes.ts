@@ -1,10 +1,10 @@
-import { checkOrderId, type OrderCommand, type Orders } from "@lab/orders";
+import { readBodyId, readPathId, refusalError } from "@lab/node";
+import type { OrderCommand, Orders } from "@lab/orders";
 import type { Outcome, RaftServer, ReadState, TimerClock } from "@lab/raft";
-import { httpError, readJsonObject } from "@lab/service";
+import { httpError } from "@lab/service";
 import express, { Router } from "express";
 import type { Applied, OrderEntry } from "./orders-machine.ts";
 
-const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
 
 export interface OrdersRoutesDeps {
   raft: RaftServer<OrderEntry, Applied | undefined>;
@@ -54,25 +54,24 @@ export function ordersRoutes({ raft, orders, clock, commitTimeoutMs, urlOf }: Or
     const applied = outcome.result!;
     const committed = { index: outcome.index, term: outcome.term };
     if (!applied.ok) {
-      const { ok: _ok, code, message, ...details } = applied;
-      throw httpError(refusalStatus[code], code, message, { ...details, committed });
+      throw refusalError(applied, { committed });
     }
     return { ok: true, leader: true, order: applied.order, event: applied.event, committed };
   };
 
   // Only this route reads a body, so only it parses one.
   router.post("/orders", express.json({ limit: 1024 }), async (req, res) => {
-    res.status(201).json(await write({ type: "create", orderId: orderId(readJsonObject(req, '{"id":"o-1"}').id) }));
+    res.status(201).json(await write({ type: "create", orderId: readBodyId(req) }));
   });
   router.post("/orders/:id/confirm", async (req, res) => {
-    res.json(await write({ type: "confirm", orderId: orderId(req.params.id) }));
+    res.json(await write({ type: "confirm", orderId: readPathId(req) }));
   });
   router.post("/orders/:id/cancel", async (req, res) => {
-    res.json(await write({ type: "cancel", orderId: orderId(req.params.id) }));
+    res.json(await write({ type: "cancel", orderId: readPathId(req) }));
   });
 
   router.get("/orders/:id", async (req, res) => {
-    const id = orderId(req.params.id);
+    const id = readPathId(req);
     const consistency = req.query.consistency ?? "linearizable";
     if (consistency !== "linearizable" && consistency !== "local") throw httpError(400, "INVALID_PARAMETER", `consistency must be linearizable or local, got ${JSON.stringify(consistency)}`, { parameter: "consistency" });
     let read: Record<string, unknown>;
@@ -90,11 +89,4 @@ export function ordersRoutes({ raft, orders, clock, commitTimeoutMs, urlOf }: Or
     res.json({ ok: true, order, ...read });
   });
   return router;
-}
-
-/** A client's order id (from the path, or a body such as {"id":"o-1"}), or a 400 saying what is wrong with it. */
-function orderId(value: unknown): string {
-  const check = checkOrderId(value);
-  if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
-  return check.id;
 }

@@ -2,7 +2,9 @@ export { DEFAULT_FOLLOWER_TIMEOUT_MS, MAX_WAIT_MS, serveLog } from "./serve-log.
 export type { LogServer, ServeLogOptions, ServingNode } from "./serve-log.ts";
 export { createChangeFeed, followersSignature, MAX_WATCH_WAIT_MS, watchRoute } from "./watch.ts";
 export type { ChangeFeed } from "./watch.ts";
-export { BODY_LIMIT_BYTES, createNode } from "./node.ts";
+export { createNode } from "./node.ts";
+export { BODY_LIMIT_BYTES, readBodyId, readPathId, refusalError } from "./order-requests.ts";
+export { DEFAULT_WAIT_MS as DEFAULT_READ_WAIT_MS, MAX_WAIT_MS as MAX_READ_WAIT_MS } from "./follower-routes.ts";
 export type { LabNode, Newest, NodeDeps } from "./node.ts";
 export { bootNode, nodeFiles } from "./boot.ts";
 export type { BootOptions, NodeFiles } from "./boot.ts";

@@ -6,6 +6,7 @@ import { adminRoutes } from "./admin-routes.ts";
 import type { Checkpointer } from "./checkpointer.ts";
 import { createFollowerRole, type FollowerRole, type FollowingSettings } from "./follower-role.ts";
 import { followerRoutes } from "./follower-routes.ts";
+import { BODY_LIMIT_BYTES } from "./order-requests.ts";
 import { ordersRoutes } from "./orders-routes.ts";
 import { DEFAULT_FOLLOWER_TIMEOUT_MS, serveLog } from "./serve-log.ts";
 import { ASYNC, createSyncPolicy, type SyncSettings } from "./sync-policy.ts";
@@ -13,8 +14,6 @@ import { createChangeFeed, followersSignature, watchRoute } from "./watch.ts";
 import { createWritePath } from "./write-path.ts";
 import type { NodeFile } from "./node-file.ts";
 
-/** The largest request body accepted: an order id needs a few dozen bytes. */
-export const BODY_LIMIT_BYTES = 1024;
 
 /** The newest leadership a node has heard of, and where its leader takes writes (if it was said). */
 export interface Newest {

@@ -1,6 +1,7 @@
-import { checkOrderId, type OrderCommand, type Orders } from "@lab/orders";
-import { httpError, readJsonObject } from "@lab/service";
-import express, { Router, type Request } from "express";
+import type { OrderCommand, Orders } from "@lab/orders";
+import { httpError } from "@lab/service";
+import express, { Router } from "express";
+import { readBodyId, readPathId } from "./order-requests.ts";
 import type { WritePath } from "./write-path.ts";
 
 /**
@@ -35,17 +36,4 @@ export function ordersRoutes({ orders, writePath, bodyLimitBytes, epoch }: { ord
   });
 
   return router;
-}
-
-/** The `id` of a JSON body such as {"id":"o-1"}, or a 4xx that says what is wrong with the body. */
-function readBodyId(req: Request): string {
-  const check = checkOrderId(readJsonObject(req, '{"id":"o-1"}').id);
-  if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
-  return check.id;
-}
-
-function readPathId(req: Request): string {
-  const check = checkOrderId(req.params.id);
-  if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
-  return check.id;
 }

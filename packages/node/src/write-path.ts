@@ -1,9 +1,9 @@
 import { applyEvent, decide, type Order, type OrderCommand, type OrderEvent, type Orders } from "@lab/orders";
 import type { LogEntry, ReplicationLog } from "@lab/replication";
-import { httpError, type Clock, type LogLine } from "@lab/service";
+import type { Clock, LogLine } from "@lab/service";
+import { refusalError } from "./order-requests.ts";
 import type { Replication, SyncPolicy } from "./sync-policy.ts";
 
-const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
 
 /**
  * The leader's state and the one path every write takes. The order of the steps is the point:
@@ -31,10 +31,7 @@ export function createWritePath({ orders, log, clock, logLine, sync, fence }: { 
       fence?.(); // a leader that has learnt of a newer leadership takes no more writes
       sync?.admit(); // MIN_REPLICAS_TO_WRITE: refused before anything is decided or appended
       const decision = decide(orders, command, clock.now());
-      if (!decision.ok) {
-        const { ok: _ok, code, message, ...details } = decision;
-        throw httpError(refusalStatus[code], code, message, details);
-      }
+      if (!decision.ok) throw refusalError(decision);
       const event = log.append(decision.event);
       const order = applyEvent(orders, event);
       appliedUpTo = event.offset + 1;

@@ -3,12 +3,10 @@ import express, { type Express, type Response } from "express";
 import type pg from "pg";
 import { unavailable } from "./database.ts";
 import { hasApplied, readMinPosition, type MinPosition } from "./min-position.ts";
-import { noLabLog, readPathId } from "./routes.ts";
+import { DEFAULT_READ_WAIT_MS, MAX_READ_WAIT_MS, readPathId } from "@lab/node";
+import { noLabLog } from "./routes.ts";
 import { readStandbyOrder, readStandbyPosition, readStandbyStatus, type StandbyPosition } from "./standby.ts";
 
-/** How long a reader waits for `minOffset` when it does not say, and the most it may ask: as the in-memory follower's. */
-const DEFAULT_WAIT_MS = 2000;
-const MAX_WAIT_MS = 30_000;
 /**
  * How often a read holding for `minOffset` asks the standby where it is. PostgreSQL 15 has no
  * function that waits for a replay position, so the follower asks; each question is one cheap
@@ -45,7 +43,7 @@ export function createPgFollowerApp({ pool, url, followerId, leaderUrl, clock = 
   app.get("/orders/:id", async (req, res) => {
     const id = readPathId(req);
     const min = readMinPosition(req.query);
-    const timeoutMs = readQueryNumber(req.query, "timeoutMs", { fallback: DEFAULT_WAIT_MS, max: MAX_WAIT_MS });
+    const timeoutMs = readQueryNumber(req.query, "timeoutMs", { fallback: DEFAULT_READ_WAIT_MS, max: MAX_READ_WAIT_MS });
     if (req.query.maxStalenessMs !== undefined) {
       throw httpError(501, "NOT_IMPLEMENTED", "maxStalenessMs is not offered with STORE=postgres (the standby cannot prove how stale it is the way the lab's follower does); ask for minOffset with the write's lsn instead", { parameter: "maxStalenessMs" });
     }
@@ -53,8 +51,7 @@ export function createPgFollowerApp({ pool, url, followerId, leaderUrl, clock = 
     const read = await onStandby(readStandbyOrder(pool, id));
     const position = positionOf(read);
     if (!read.order) throw httpError(404, "ORDER_NOT_FOUND", "not found (maybe not replicated yet)", { ...who, ...position, head: null });
-    const applyLagMs = (await onStandby(readStandbyStatus(pool))).applyLagMs;
-    res.json({ ok: true, ...who, ...position, applyLagMs, order: read.order });
+    res.json({ ok: true, ...who, ...position, applyLagMs: read.applyLagMs, order: read.order });
   });
 
   /** Holds until the standby has applied `min`, asking it every ASK_EVERY_MS; a 504 with its position if it has not within `timeoutMs`. */

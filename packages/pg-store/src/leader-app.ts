@@ -4,11 +4,10 @@ import express, { type Express } from "express";
 import type pg from "pg";
 import { describeUrl, unavailable } from "./database.ts";
 import { readStandbys } from "./replication-view.ts";
-import { noLabLog, readBodyId, readPathId } from "./routes.ts";
+import { BODY_LIMIT_BYTES, readBodyId, readPathId } from "@lab/node";
+import { noLabLog } from "./routes.ts";
 import { createPgWritePath } from "./write-path.ts";
 
-/** The largest request body accepted, as the in-memory leader's. */
-const BODY_LIMIT_BYTES = 1024;
 
 export interface PgLeaderDeps {
   /** Connections to the primary. */
@@ -32,7 +31,9 @@ export interface PgLeaderDeps {
  */
 export function createPgLeaderApp({ pool, url, nodeId, httpUrl, syncTimeoutMs, clock = systemClock, logLine = silentLogger }: PgLeaderDeps): Express {
   const write = createPgWritePath({ pool, url, clock, logLine, syncTimeoutMs });
-  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => pool.query<R>(text, values).catch((err: unknown) => Promise.reject(unavailable(err, "primary", url)));
+  const onPrimary = <T>(asked: Promise<T>) => asked.catch((err: unknown) => Promise.reject(unavailable(err, "primary", url)));
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => onPrimary(pool.query<R>(text, values));
+  const standbysOnPrimary = () => onPrimary(readStandbys(pool));
   const head = async () => {
     const { rows } = await query<{ head: string; lsn: string; version: string; sync: string; names: string }>(
       `SELECT (SELECT coalesce(max("offset") + 1, 0) FROM order_events) AS head, pg_current_wal_lsn()::text AS lsn, current_setting('server_version') AS version,
@@ -72,12 +73,12 @@ export function createPgLeaderApp({ pool, url, nodeId, httpUrl, syncTimeoutMs, c
     res.json({ ...who, head: next, headLsn });
   });
   app.get("/status", async (_req, res) => {
-    const [h, standbys] = await Promise.all([head(), readStandbys(pool).catch((err: unknown) => Promise.reject(unavailable(err, "primary", url)))]);
+    const [h, standbys] = await Promise.all([head(), standbysOnPrimary()]);
     res.json({ ...who, url: httpUrl ?? null, head: h.head, headLsn: h.headLsn, followers: standbys.followers.length, postgres: h.postgres });
   });
   app.get("/replication", async (_req, res) => {
-    const [h, standbys] = await Promise.all([head(), readStandbys(pool).catch((err: unknown) => Promise.reject(unavailable(err, "primary", url)))]);
-    res.json({ ...who, chain: [nodeId], leaderUrl: httpUrl ?? null, head: h.head, headLsn: standbys.headLsn, followers: standbys.followers, postgres: h.postgres });
+    const [h, standbys] = await Promise.all([head(), standbysOnPrimary()]);
+    res.json({ ...who, chain: [nodeId], leaderUrl: httpUrl ?? null, head: h.head, headLsn: h.headLsn, followers: standbys.followers, postgres: h.postgres });
   });
   app.get(["/events", "/snapshot", "/watch"], noLabLog);
   app.use(notFoundRoute);

@@ -31,7 +31,7 @@ export interface StandbyRow {
  * with pg_replication_slots beside it so that a standby that went away still shows, as the lab's
  * `disconnected` follower does, with the WAL the primary keeps for it.
  */
-export async function readStandbys(pool: pg.Pool): Promise<{ headLsn: string; followers: StandbyRow[] }> {
+export async function readStandbys(pool: pg.Pool): Promise<{ followers: StandbyRow[] }> {
   const { rows } = await pool.query(`
     SELECT r.application_name, r.state, r.sync_state,
            r.sent_lsn::text, r.write_lsn::text, r.flush_lsn::text, r.replay_lsn::text,
@@ -42,11 +42,9 @@ export async function readStandbys(pool: pg.Pool): Promise<{ headLsn: string; fo
       FROM (SELECT * FROM pg_stat_replication) r
       FULL JOIN (SELECT * FROM pg_replication_slots WHERE slot_type = 'physical') s ON s.active_pid = r.pid
      ORDER BY coalesce(r.application_name, s.slot_name)`);
-  const head = await pool.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
-  const headLsn = head.rows[0]!.lsn;
   const followers = rows.map((r): StandbyRow => {
     const connected = r.state !== null;
-    const caughtUp = connected && r.replay_lsn === headLsn;
+    const caughtUp = connected && r.replay_lsn !== null && r.lag_bytes <= 0; // replayed up to the primary's position now
     return {
       id: r.application_name ?? r.slot_name,
       via: null,
@@ -76,5 +74,5 @@ export async function readStandbys(pool: pg.Pool): Promise<{ headLsn: string; fo
       },
     };
   });
-  return { headLsn, followers };
+  return { followers };
 }

@@ -1,20 +1,5 @@
-import { checkOrderId } from "@lab/orders";
-import { httpError, readJsonObject } from "@lab/service";
+import { httpError } from "@lab/service";
 import type { Request } from "express";
-
-/** The `id` of a JSON body such as {"id":"o-1"}, or a 4xx that says what is wrong with the body (as the in-memory leader's routes). */
-export function readBodyId(req: Request): string {
-  const check = checkOrderId(readJsonObject(req, '{"id":"o-1"}').id);
-  if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
-  return check.id;
-}
-
-/** The `:id` of the path, or a 400 INVALID_ID. */
-export function readPathId(req: Request): string {
-  const check = checkOrderId(req.params.id);
-  if (!check.ok) throw httpError(400, "INVALID_ID", check.message);
-  return check.id;
-}
 
 /** With STORE=postgres there is no lab log to serve: PostgreSQL streams its WAL to the standby itself. */
 export function noLabLog(req: Request): never {

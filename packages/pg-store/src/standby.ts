@@ -15,10 +15,12 @@ export interface StandbyPosition {
  * the leader's CREATE TABLE yet has no tables: to a reader that is "not replicated yet", as on an
  * empty follower, not an error.
  */
-export async function readStandbyOrder(pool: pg.Pool, id: string): Promise<StandbyPosition & { order: Order | undefined }> {
+export async function readStandbyOrder(pool: pg.Pool, id: string): Promise<StandbyPosition & { order: Order | undefined; applyLagMs?: number }> {
   try {
-    const { rows } = await pool.query<{ applied: string | null; lsn: string | null; status: OrderStatus | null; updated_at: string | null }>(
-      `SELECT (SELECT max("offset") FROM order_events) AS applied, pg_last_wal_replay_lsn()::text AS lsn, o.status, o.updated_at
+    // One statement: the order, where the standby stands, and its delay (recovery_min_apply_delay), as a reply needs them.
+    const { rows } = await pool.query<{ applied: string | null; lsn: string | null; status: OrderStatus | null; updated_at: string | null; apply_lag_ms: number }>(
+      `SELECT (SELECT max("offset") FROM order_events) AS applied, pg_last_wal_replay_lsn()::text AS lsn, o.status, o.updated_at,
+              (SELECT setting::int FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_lag_ms
          FROM (SELECT $1::text AS id) AS wanted LEFT JOIN orders o ON o.id = wanted.id`,
       [id],
     );
@@ -27,6 +29,7 @@ export async function readStandbyOrder(pool: pg.Pool, id: string): Promise<Stand
       appliedOffset: row.applied === null ? null : Number(row.applied),
       appliedLsn: row.lsn,
       order: row.status === null ? undefined : { id, status: row.status, updatedAt: Number(row.updated_at) },
+      applyLagMs: row.apply_lag_ms,
     };
   } catch (err) {
     if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw err;

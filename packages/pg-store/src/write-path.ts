@@ -1,9 +1,9 @@
+import { refusalError } from "@lab/node";
 import { applyEvent, createOrders, decide, type Order, type OrderCommand, type OrderEvent, type OrderStatus } from "@lab/orders";
 import { HttpError, httpError, type Clock, type LogLine } from "@lab/service";
 import type pg from "pg";
 import { unavailable } from "./database.ts";
 
-const refusalStatus = { ORDER_EXISTS: 409, INVALID_TRANSITION: 409, ORDER_NOT_FOUND: 404 } as const;
 
 /** A write the primary committed: the order as it now stands, its event at the lab's offset, and the commit's position in the WAL. */
 export interface Committed {
@@ -60,8 +60,7 @@ export function createPgWritePath({ pool, url, clock, logLine, syncTimeoutMs }: 
       if (!decision.ok) {
         await client.query("ROLLBACK");
         open = false;
-        const { ok: _ok, code, message, ...details } = decision;
-        throw httpError(refusalStatus[code], code, message, details);
+        throw refusalError(decision);
       }
       const event = { offset: Number(row.head), ...decision.event };
       const order = applyEvent(orders, decision.event);
