@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { checkHistory, countAnomalies, type Anomaly, type Operation, type Verdict } from "@lab/history";
+import { checkHistory, countAnomalies, severalEpochs, type Anomaly, type Operation, type Verdict } from "@lab/history";
 import { chooseLang, words, type Lang } from "./lab/i18n.ts";
 import { runAnyScenario, scenarios } from "./lab/scenarios.ts";
 import { renderTimeline, renderTimelineHtml } from "./lab/timeline.ts";
@@ -47,7 +47,7 @@ console.log(`\n${words.running[lang]}\n`);
 const recording = await runAnyScenario(scenario);
 const verdict = checkHistory(recording.history);
 console.log(`${words.timeline[lang]}\n\n${renderTimeline(recording, verdict, lang)}\n`);
-const found = summarize(verdict, lang, new Set(recording.history.filter((op) => op.kind === "write" && op.ok).map((op) => op.epoch ?? 0)).size > 1);
+const found = summarize(verdict, lang, severalEpochs(recording.history));
 console.log(`${words.checker[lang]}:\n${found.map((l) => `  ${l}`).join("\n")}\n`);
 const why = scenario.explain(verdict, recording.facts).map((t) => t[lang]);
 console.log(`${words.whatHappened[lang]}:\n${why.map((l) => `  ${l}`).join("\n")}`);

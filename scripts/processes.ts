@@ -70,6 +70,16 @@ export async function freePortRange(count: number): Promise<number> {
   throw new Error(`found no ${count} consecutive free ports on 127.0.0.1 in 20 tries`);
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` (it can be bound, and is released at once). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return (await bindAndRelease(port)) !== undefined;
+}
+
+/** A port nobody uses right now on 127.0.0.1: the OS picks it, and it is released for the caller. */
+export async function freePort(): Promise<number> {
+  return freePortRange(1);
+}
+
 /** Binds `port` (0: any) on 127.0.0.1 and lets it go again; the port, or undefined if it was taken. */
 function bindAndRelease(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {

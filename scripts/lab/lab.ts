@@ -149,10 +149,10 @@ export async function runScenario(scenario: Scenario, { deterministic = false }:
    */
   const behind = () =>
     running().filter((node) => {
-      const f = nodeOf(node).following;
-      const upstream = f && running().find((other) => urlOf(other) === f.status().leaderUrl);
-      if (!f || upstream === undefined || f.status().link !== "open") return false;
-      const { logId, appliedOffset } = f.status();
+      const status = nodeOf(node).following?.status();
+      const upstream = status && running().find((other) => urlOf(other) === status.leaderUrl);
+      if (!status || upstream === undefined || status.link !== "open") return false;
+      const { logId, appliedOffset } = status;
       const there = nodeOf(upstream);
       return logId !== there.log.logId || nodeOf(node).epoch !== there.epoch || (appliedOffset ?? -1) !== there.log.head - 1;
     });

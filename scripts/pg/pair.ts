@@ -2,7 +2,8 @@ import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFile
 import { join, resolve } from "node:path";
 import pg from "pg";
 import type { PostgresBinaries } from "./binaries.ts";
-import { isAlive, isPortFree, runProgram, waitForExit } from "./run-program.ts";
+import { isPortFree } from "../processes.ts";
+import { isAlive, runProgram, waitForExit } from "./run-program.ts";
 import { serverUser, type ServerUser } from "./server-user.ts";
 
 /** The database role and the database the lab's apps use (initdb's superuser, trusted on loopback only). */
@@ -163,7 +164,7 @@ recovery_min_apply_delay = '${settings.applyLagMs}ms'   # the lab's APPLY_LAG_MS
 }
 
 /** A server's URL for another database (`postgres`, before `lab` exists). */
-export const serverUrl = (s: PairServer, database: string) => s.url.replace(/\/[^/]+$/, `/${database}`);
+const serverUrl = (s: PairServer, database: string) => s.url.replace(/\/[^/]+$/, `/${database}`);
 
 /** Runs one statement on a fresh connection. */
 export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { ServerUser } from "./server-user.ts";
 
@@ -25,28 +24,6 @@ export function runProgram(binDir: string, program: string, args: string[], { us
     child.once("close", (code, signal) => {
       if (code === 0) resolve(output);
       else reject(new Error(`${program} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output.trim()}`));
-    });
-  });
-}
-
-/** Whether nothing listens on 127.0.0.1:`port` (it can be bound, and is released at once). */
-export function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port nobody uses right now on 127.0.0.1: the OS picks it (port 0), and it is released for the caller. */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

@@ -9,7 +9,8 @@ import { send } from "../cluster.ts";
 import { findPostgres } from "../pg/binaries.ts";
 import { startLabApps, type LabApps } from "../pg/lab-apps.ts";
 import { downPair, postmasterPid, upPair, type Pair } from "../pg/pair.ts";
-import { findFreePort, isAlive, isPortFree } from "../pg/run-program.ts";
+import { isAlive } from "../pg/run-program.ts";
+import { freePort, freePortRange, isPortFree } from "../processes.ts";
 import { serverUser } from "../pg/server-user.ts";
 
 /**
@@ -56,9 +57,8 @@ describe.skipIf(!found.ok)("STORE=postgres on a real primary and standby", () =>
 
   beforeAll(async () => {
     if (!found.ok) return;
-    const primaryPort = await findFreePort();
-    let standbyPort = await findFreePort();
-    while (standbyPort === primaryPort) standbyPort = await findFreePort();
+    const primaryPort = await freePortRange(2);
+    const standbyPort = primaryPort + 1;
     dir = mkdtempSync(join(tmpdir(), "lab-pg-"));
     pair = await upPair({ dir, primaryPort, standbyPort, applyLagMs: LAG_MS, throwaway: true }, found.binaries, () => {});
     apps = await startLabApps(pair, { syncTimeoutMs: 2000 });
@@ -209,7 +209,7 @@ describe("STORE=postgres with its server down", () => {
   });
 
   it("the leader answers 503 PRIMARY_UNAVAILABLE and the follower 503 STANDBY_UNAVAILABLE, naming the server", async () => {
-    const deadPort = await findFreePort(); // free: nothing listens there
+    const deadPort = await freePort(); // free: nothing listens there
     const url = `postgres://lab@127.0.0.1:${deadPort}/lab`;
     const primary = openPool(url, "primary", silentLogger);
     const standby = openPool(url, "standby", silentLogger);

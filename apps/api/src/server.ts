@@ -1,5 +1,5 @@
 import { bootNode, FOLLOWING_DEFAULTS, nodeFiles, type LabNode } from "@lab/node";
-import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
+import { consoleLogger, isLoopbackHost, listen, runMain, systemClock } from "@lab/service";
 import { readLeaderConfig } from "./config.ts";
 import { startPostgresLeader } from "./postgres.ts";
 
@@ -13,7 +13,7 @@ runMain(logLine, async () => {
   if (config.postgres) return startPostgresLeader(config, config.postgres.url, logLine); // STORE=postgres: docs/postgres.md
   // The node is built once the port is known (PORT=0 picks one): the leader is named after it.
   const server = await listen((req, res) => node!.app(req, res), config);
-  const loopback = config.host === undefined || ["127.0.0.1", "::1", "localhost"].includes(config.host);
+  const loopback = isLoopbackHost(config.host);
   node = await bootNode({
     id: `leader-${server.port}`,
     url: server.url,

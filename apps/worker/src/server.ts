@@ -1,5 +1,5 @@
 import { bootNode, nodeFiles, type LabNode } from "@lab/node";
-import { consoleLogger, listen, runMain, systemClock } from "@lab/service";
+import { consoleLogger, isLoopbackHost, listen, runMain, systemClock } from "@lab/service";
 import { readFollowerConfig } from "./config.ts";
 import { startPostgresFollower } from "./postgres.ts";
 
@@ -17,7 +17,7 @@ runMain(logLine, async () => {
     `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${dataDir}`,
   );
   const server = await listen((req, res) => node!.app(req, res), config);
-  const loopback = config.host === undefined || ["127.0.0.1", "::1", "localhost"].includes(config.host);
+  const loopback = isLoopbackHost(config.host);
 
   const boot = () =>
     bootNode({

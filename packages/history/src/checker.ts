@@ -50,8 +50,8 @@ export function checkHistory(history: readonly Operation[]): Verdict {
     return seen ? versionOfWrite.get(seen)! : -1;
   };
   // Epochs are named only where there are several: there, an offset alone does not say which write.
-  const severalEpochs = new Set(writes.map((w) => w.epoch ?? 0)).size > 1;
-  const at = (w: Operation) => `offset ${w.offset}${severalEpochs ? `, epoch ${w.epoch ?? 0}` : ""}`;
+  const namesEpochs = severalEpochs(writes);
+  const at = (w: Operation) => `offset ${w.offset}${namesEpochs ? `, epoch ${w.epoch ?? 0}` : ""}`;
   const describe = (version: number, key: string) => (version < 0 ? `${key} not found` : `${key} ${writes[version]!.value} (${at(writes[version]!)})`);
 
   const readsBy = new Map<string, Operation[]>(); // by client and key, for monotonic reads
@@ -103,6 +103,11 @@ export function checkHistory(history: readonly Operation[]): Verdict {
     }
   }
   return verdict;
+}
+
+/** Whether the acknowledged writes of `history` (those with an offset) come from more than one leadership. */
+export function severalEpochs(history: readonly Operation[]): boolean {
+  return new Set(history.filter((op) => op.kind === "write" && op.ok && op.offset !== undefined).map((op) => op.epoch ?? 0)).size > 1;
 }
 
 /** The epoch of `offset` in an epoch history: the last leadership that began at or before it (0 if none did). */

@@ -5,7 +5,7 @@ import pg from "pg";
 export type Server = "primary" | "standby";
 
 /** The pair `pnpm pg:up` starts by default. */
-export const DEFAULT_PG_URLS: Record<Server, string> = {
+const DEFAULT_PG_URLS: Record<Server, string> = {
   primary: "postgres://lab@127.0.0.1:5440/lab",
   standby: "postgres://lab@127.0.0.1:5441/lab",
 };

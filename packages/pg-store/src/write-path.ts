@@ -110,4 +110,3 @@ export function createPgWritePath({ pool, url, clock, logLine, syncTimeoutMs }: 
   }
 }
 
-export type PgWritePath = ReturnType<typeof createPgWritePath>;

@@ -55,6 +55,11 @@ export function readUrl(env: Env, name: string, fallback: string): string {
   return url.href.replace(/\/+$/, "");
 }
 
+/** Whether a server bound to HOST (as readHost returns it) is reachable only from this machine. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host === undefined || ["127.0.0.1", "::1", "localhost"].includes(host);
+}
+
 /** Reads HOST: unset means loopback (both 127.0.0.1 and ::1). */
 export function readHost(env: Env): string | undefined {
   const raw = env.HOST?.trim();

@@ -1,7 +1,7 @@
 export { readJsonObject } from "./body.ts";
 export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
-export { ConfigError, parseWholeNumber, readChoice, readHost, readPort, readUrl, readWholeNumber } from "./config.ts";
+export { ConfigError, isLoopbackHost, parseWholeNumber, readChoice, readHost, readPort, readUrl, readWholeNumber } from "./config.ts";
 export { HttpError, httpError, jsonErrorHandler, notFoundRoute } from "./errors.ts";
 export { listen } from "./listen.ts";
 export type { Listening, ListenOptions } from "./listen.ts";

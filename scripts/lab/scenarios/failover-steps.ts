@@ -1,5 +1,5 @@
 import type { Operation, Verdict } from "@lab/history";
-import { send } from "../../cluster.ts";
+import { send, type Reply } from "../../cluster.ts";
 import type { Lab } from "../lab.ts";
 
 /**
@@ -7,10 +7,19 @@ import type { Lab } from "../lab.ts";
  * most advanced follower as a failover tool would, and naming the writes the checker found lost.
  */
 
+/** Throws, saying what was being done, unless the node answered 200. */
+function expectOk(reply: Reply, what: string): void {
+  if (reply.status !== 200) throw new Error(`${what}: got ${reply.status} ${JSON.stringify(reply.body)}, want 200`);
+}
+
 /** Drops follower `index`'s link to its upstream (`POST /admin/pause {"mode":"drop"}`): from now on it receives nothing. */
 export async function dropLink(lab: Lab, index: number): Promise<void> {
-  const reply = await send("POST", `${lab.cluster.followers[index]!.url}/admin/pause`, { mode: "drop" });
-  if (reply.status !== 200) throw new Error(`dropping ${lab.lane(index)}'s link: got ${reply.status} ${JSON.stringify(reply.body)}, want 200`);
+  expectOk(await send("POST", `${lab.cluster.followers[index]!.url}/admin/pause`, { mode: "drop" }), `dropping ${lab.lane(index)}'s link`);
+}
+
+/** The old leader is made to follow the promoted follower (`POST /admin/follow`). */
+export async function oldLeaderFollows(lab: Lab, promoted: number): Promise<void> {
+  expectOk(await lab.cluster.leader.follow(lab.cluster.followers[promoted]!.url), `the old leader following ${lab.lane(promoted)}`);
 }
 
 /**
@@ -22,13 +31,8 @@ export async function promoteMostAdvanced(lab: Lab): Promise<number> {
   const { followers } = lab.cluster;
   const received = followers.map((f) => f.node.status().nextFrom);
   const chosen = received.indexOf(Math.max(...received));
-  const promoted = await followers[chosen]!.promote();
-  if (promoted.status !== 200) throw new Error(`promoting ${lab.lane(chosen)}: got ${promoted.status} ${JSON.stringify(promoted.body)}, want 200`);
-  for (const [i, f] of followers.entries()) {
-    if (i === chosen) continue;
-    const followed = await f.follow(followers[chosen]!.url);
-    if (followed.status !== 200) throw new Error(`pointing ${lab.lane(i)} at ${lab.lane(chosen)}: got ${followed.status} ${JSON.stringify(followed.body)}, want 200`);
-  }
+  expectOk(await followers[chosen]!.promote(), `promoting ${lab.lane(chosen)}`);
+  for (const [i, f] of followers.entries()) if (i !== chosen) expectOk(await f.follow(followers[chosen]!.url), `pointing ${lab.lane(i)} at ${lab.lane(chosen)}`);
   return chosen;
 }
 

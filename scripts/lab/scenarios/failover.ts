@@ -1,5 +1,5 @@
 import type { Lab, Scenario } from "../lab.ts";
-import { dropLink, lostWritesOf, nameWrite, promoteMostAdvanced } from "./failover-steps.ts";
+import { dropLink, lostWritesOf, nameWrite, oldLeaderFollows, promoteMostAdvanced } from "./failover-steps.ts";
 
 /**
  * Failover's steps, the same with and without SYNC_REPLICAS: the followers fall behind one after
@@ -26,8 +26,7 @@ async function failOver(lab: Lab): Promise<void> {
 
   lab.note("leader", { en: "⟲ back from its DATA_DIR: leads epoch 0", ja: "⟲ DATA_DIR から復帰: epoch 0 のリーダーのまま" });
   await lab.cluster.leader.restart();
-  const followed = await lab.cluster.leader.follow(lab.cluster.followers[promoted]!.url);
-  if (followed.status !== 200) throw new Error(`the old leader following ${lab.lane(promoted)}: got ${followed.status} ${JSON.stringify(followed.body)}, want 200`);
+  await oldLeaderFollows(lab, promoted);
   await lab.finalReads(["o-1", "o-3", "o-4", "n-1"]);
 }
 

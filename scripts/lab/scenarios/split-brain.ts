@@ -1,5 +1,5 @@
 import type { Scenario } from "../lab.ts";
-import { dropLink, lostWritesOf, nameWrite, promoteMostAdvanced } from "./failover-steps.ts";
+import { dropLink, lostWritesOf, nameWrite, oldLeaderFollows, promoteMostAdvanced } from "./failover-steps.ts";
 
 /** Split brain: a leader cut off from its followers only keeps taking writes while a follower is promoted beside it. */
 export const splitBrain: Scenario = {
@@ -45,8 +45,7 @@ export const splitBrain: Scenario = {
     await lab.read("a", "leader", "a-2");
     await lab.read("b", promoted, "b-2");
 
-    const followed = await lab.cluster.leader.follow(lab.cluster.followers[promoted]!.url);
-    if (followed.status !== 200) throw new Error(`the old leader following ${lab.lane(promoted)}: got ${followed.status} ${JSON.stringify(followed.body)}, want 200`);
+    await oldLeaderFollows(lab, promoted);
     await lab.finalReads(["o-1", "a-1", "a-2", "b-1", "b-2"]);
   },
   explain: (verdict) => {
