@@ -18,12 +18,14 @@ import { until } from "./test/until.ts";
  *
  * The machine is shared and noisy: compare the columns of one run as ratios, not runs with each other.
  */
-const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { smoke: { type: "boolean", default: false }, only: { type: "string" } } });
 const smoke = values.smoke;
 const size = smoke
   ? { samples: 20, pollingSamples: 4, hopSamples: 20, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20, failovers: 1 }
   : { samples: 500, pollingSamples: 60, hopSamples: 500, windowMs: 1_000, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200, failovers: 7 };
 const CLIENTS = 16;
+/** How long the dashboard's idle measure leaves the cluster without writes. */
+const DASHBOARD_IDLE_MS = smoke ? 1000 : 5000;
 /** The followers run with the default BATCH_WAIT_MS and LONG_POLL_MS; the docs name them. */
 const { batchWaitMs: BATCH_WAIT_MS, longPollMs: LONG_POLL_MS } = readFollowerConfig({});
 
@@ -323,13 +325,12 @@ async function measureDashboard() {
     reading.catch(() => {});
     return { get updates() { return updates; }, close: () => closing.abort() };
   };
-  const idleMs = smoke ? 1000 : 5000;
   const idle = async (open: boolean) => {
     const p = open ? page() : undefined;
     await new Promise((r) => setTimeout(r, 6000)); // the first views, then the dashboard's 5 s of counting it all as a change
     const before = [cpuMs(leader.proc.pid!), cpuMs(follower.proc.pid!)];
     const updatesBefore = p?.updates ?? 0;
-    await new Promise((r) => setTimeout(r, idleMs));
+    await new Promise((r) => setTimeout(r, DASHBOARD_IDLE_MS));
     const cpu = cpuMs(leader.proc.pid!) - before[0]! + cpuMs(follower.proc.pid!) - before[1]!;
     const updates = (p?.updates ?? 0) - updatesBefore;
     p?.close();
@@ -356,7 +357,7 @@ async function measureDashboard() {
     }
   }
   await stopAll();
-  return { idleClosed, idleOpen, idleMs, open: median(ratios.open), closed: median(ratios.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
+  return { idleClosed, idleOpen, open: median(ratios.open), closed: median(ratios.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
 }
 
 /**
@@ -379,8 +380,9 @@ async function latenciesInTurns<N extends string>(servers: readonly { name: N; u
 /**
  * What a synchronous write costs: three leaders, each with one long-polling follower
  * (APPLY_LAG_MS=0): asynchronous, SYNC_ACK=received and SYNC_ACK=applied (SYNC_REPLICAS=1).
- * Latency: one write at a time, the leaders taking turns write by write, so a drift in the
- * machine's load falls on all three. Throughput: 16 clients in windows, the leaders and the bare
+ * Latency: one write at a time, the bare handler and the leaders taking turns write by write,
+ * so a drift in the machine's load falls on all four; the bare handler's p50 is the loopback
+ * round trip the target is counted in. Throughput: 16 clients in windows, the leaders and the bare
  * handler taking turns, as in the throughput rounds.
  */
 async function measureSync() {
@@ -395,8 +397,8 @@ async function measureSync() {
     await startFollower(leader.url, true);
     setups.push({ name, url: leader.url, proc: leader.proc });
   }
-  for (const s of setups) await measureWrites(s.url, 300);
-  const latencies = await latenciesInTurns(setups, size.samples);
+  for (const url of [bare.url, ...setups.map((s) => s.url)]) await measureWrites(url, 300);
+  const latencies = await latenciesInTurns([{ name: "bare", url: bare.url }, ...setups], size.samples);
   const ratios = { async: [] as number[], received: [] as number[], applied: [] as number[] };
   let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
   for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
@@ -408,8 +410,8 @@ async function measureSync() {
     }
   }
   await stopAll();
-  const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: median(ratios[name]) });
-  return { async: of("async"), received: of("received"), applied: of("applied") };
+  const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: name === "bare" ? 1 : median(ratios[name]) });
+  return { bare: of("bare"), async: of("async"), received: of("received"), applied: of("applied") };
 }
 
 /** The Raft group's election timeouts and heartbeat in the benchmark: the defaults, the chapter's. */
@@ -526,128 +528,160 @@ const spread = ([low, high]: readonly [number, number]) => `${(low * 100).toFixe
 const us = (n: number) => (Number.isNaN(n) ? "n/a" : `${Math.round(n)} µs`);
 const percentOver = (a: number, b: number) => `${a >= b ? "+" : "−"}${Math.abs(((a - b) / b) * 100).toFixed(0)}%`;
 
+/**
+ * The benchmark's parts, in the order a full run takes them. Each measures, prints its tables and
+ * returns them. `pnpm bench --only sync,raft` runs some of them and only prints: the file is
+ * written from a full run, so that every table in it comes from one run on one machine.
+ */
+const sections = {
+  async core() {
+    console.log("replication latency, long-polling");
+    const longLatency = await measureLatency(true, size.samples);
+    console.log("replication latency, polling every 300 ms");
+    const polledLatency = await measureLatency(false, size.pollingSamples);
+    console.log(`replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
+    const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
+    const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
+    console.log(`write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
+    const throughput = await measureThroughput();
+    console.log(`follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
+    const catchUpLong = await measureCatchUp(size.backlog, true);
+    const catchUpPolled = await measureCatchUp(size.backlog, false);
+    console.log(`tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
+    const small = await measureTail(size.tailSmall);
+    const large = await measureTail(size.tailLarge);
+    console.log("replication latency one hop and two hops away (a follower of a follower)");
+    const hops = await measureHops(size.hopSamples);
+    const { long, polled, alone } = throughput;
+    const rows: [string, string, string, string][] = [
+      ["replication latency p50 (write acked -> readable on the follower)", ms(longLatency.p50), ms(polledLatency.p50), "≤ 3 ms"],
+      ["replication latency p99", ms(longLatency.p99), ms(polledLatency.p99), "≤ 15 ms"],
+      [`replication latency p50 / p99 while ${CLIENTS} clients write`, `${ms(longLoaded.p50)} / ${ms(longLoaded.p99)}`, `${ms(polledLoaded.p50)} / ${ms(polledLoaded.p99)}`, ""],
+      [
+        `write throughput, ${CLIENTS} clients, follower attached (bare Express: ${perSecond(throughput.bare)})`,
+        `${perSecond(long.rate)} (${percent(long.ratio)}; middle half of rounds ${spread(long.ratioQuartiles)})`,
+        `${perSecond(polled.rate)} (${percent(polled.ratio)}; middle half of rounds ${spread(polled.ratioQuartiles)})`,
+        "≥ 90% of bare",
+      ],
+      [
+        `CPU per write: leader (bare Express: ${us(throughput.bareCpu)})`,
+        `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, throughput.bareCpu)})`,
+        `${us(polled.leaderCpu)} (${percentOver(polled.leaderCpu, throughput.bareCpu)})`,
+        "",
+      ],
+      ["CPU per write: follower", us(long.followerCpu), us(polled.followerCpu), ""],
+      [
+        "the same leader with no follower: throughput; CPU per write",
+        `${perSecond(alone.rate)} (${percent(alone.ratio)}; middle half of rounds ${spread(alone.ratioQuartiles)}); ${us(alone.leaderCpu)} (${percentOver(alone.leaderCpu, throughput.bareCpu)})`,
+        "",
+        "",
+      ],
+      ["events per fetch while they write", long.eventsPerFetch.toFixed(0), polled.eventsPerFetch.toFixed(0), ""],
+      [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
+      [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
+      [
+        `tail read (newest 100) at ${size.tailLarge.toLocaleString("en-US")} events`,
+        `${ms(large.median)} (${(large.median / small.median).toFixed(2)}x)`,
+        "",
+        "≤ 1.5x the one above",
+      ],
+      [`leader resident memory at ${size.tailLarge.toLocaleString("en-US")} events, all retained`, `${large.rssMb.toFixed(0)} MB`, "", "≤ 400 MB"],
+      [`leader start-up, reading ${size.tailLarge.toLocaleString("en-US")} events back from DATA_DIR`, `${large.startSeconds.toFixed(1)} s`, "", ""],
+    ];
+    const table = [
+      "| measure | long-polling | polling every 300 ms | target |",
+      "| --- | --- | --- | --- |",
+      ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+
+    const { three, eight } = throughput;
+    const versusNone = (r: number) => `${percent(r / alone.ratio)} of the leader with none`;
+    const manyRows: [string, string, string, string, string][] = [
+      ["write throughput (% of bare Express in the same rounds)", `${percent(alone.ratio)}`, `${percent(long.ratio)} (${versusNone(long.ratio)})`, `${percent(three.ratio)} (${versusNone(three.ratio)})`, `${percent(eight.ratio)} (${versusNone(eight.ratio)})`],
+      ["middle half of the rounds", spread(alone.ratioQuartiles), spread(long.ratioQuartiles), spread(three.ratioQuartiles), spread(eight.ratioQuartiles)],
+      ["CPU per write: leader", us(alone.leaderCpu), `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, alone.leaderCpu)})`, `${us(three.leaderCpu)} (${percentOver(three.leaderCpu, alone.leaderCpu)})`, `${us(eight.leaderCpu)} (${percentOver(eight.leaderCpu, alone.leaderCpu)})`],
+      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), `${us(three.followerCpu)} (${us(3 * three.followerCpu)})`, `${us(eight.followerCpu)} (${us(8 * eight.followerCpu)})`],
+      ["requests to the leader per event replicated (fetches + progress reports)", "", long.requestsPerEvent.toFixed(3), three.requestsPerEvent.toFixed(3), eight.requestsPerEvent.toFixed(3)],
+    ];
+    const manyTable = [
+      "| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers |",
+      "| --- | --- | --- | --- | --- |",
+      ...manyRows.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+    const hopTable = [
+      "| replication latency, one write at a time | one hop (a follower of the leader) | two hops (a follower of that follower) | target |",
+      "| --- | --- | --- | --- |",
+      `| p50 | ${ms(hops.one.p50)} | ${ms(hops.two.p50)} (${(hops.two.p50 / hops.one.p50).toFixed(2)}x) | two hops ≤ 2x one hop |`,
+      `| p99 | ${ms(hops.one.p99)} | ${ms(hops.two.p99)} (${(hops.two.p99 / hops.one.p99).toFixed(2)}x) |  |`,
+    ].join("\n");
+    console.log(`\n${table}\n\n${manyTable}\n\n${hopTable}\n`);
+    return { table, manyTable, hopTable };
+  },
+  async dashboard() {
+    console.log("the live dashboard: idle, and while 16 clients write with a page open and closed");
+    const dash = await measureDashboard();
+    const dashTable = [
+      "| the live dashboard | page closed | page open | target |",
+      "| --- | --- | --- | --- |",
+      `| idle for ${DASHBOARD_IDLE_MS / 1000} s: updates the page got | | ${dash.idleOpen.updates} | 0 |`,
+      `| idle for ${DASHBOARD_IDLE_MS / 1000} s: CPU of the leader and the follower | ${dash.idleClosed.cpu.toFixed(0)} ms | ${dash.idleOpen.cpu.toFixed(0)} ms | no more with the page open |`,
+      `| leader's write throughput while 16 clients write (% of bare) | ${percent(dash.closed)} | ${percent(dash.open)} (${percent(dash.open / dash.closed)} of closed) | ≥ 95% of closed |`,
+      `| updates a second the page got while they write | | ${dash.updatesPerSecond.toFixed(1)} | 4 to 10 |`,
+    ].join("\n");
+    console.log(`${dashTable}\n`);
+    return { dashTable };
+  },
+  async sync() {
+    console.log("synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
+    const sync = await measureSync();
+    const syncTable = [
+      `| one follower, APPLY_LAG_MS=0 (a loopback round trip, the bare handler's p50: ${ms(sync.bare.p50)}) | asynchronous | SYNC_ACK=received | SYNC_ACK=applied | target |`,
+      "| --- | --- | --- | --- | --- |",
+      `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${ms(sync.received.p50)} (+${ms(sync.received.p50 - sync.async.p50)}: ${((sync.received.p50 - sync.async.p50) / sync.bare.p50).toFixed(1)} round trips) | ${ms(sync.applied.p50)} (+${ms(sync.applied.p50 - sync.async.p50)}: ${((sync.applied.p50 - sync.async.p50) / sync.bare.p50).toFixed(1)} round trips) | received ≤ asynchronous + 1 round trip (${ms(sync.async.p50 + sync.bare.p50)}) |`,
+      `| write latency p99 | ${ms(sync.async.p99)} | ${ms(sync.received.p99)} | ${ms(sync.applied.p99)} |  |`,
+      `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${percent(sync.received.ratio)} (${percent(sync.received.ratio / sync.async.ratio)} of asynchronous) | ${percent(sync.applied.ratio)} (${percent(sync.applied.ratio / sync.async.ratio)} of asynchronous) | ≥ 70% of asynchronous |`,
+    ].join("\n");
+    console.log(`${syncTable}\n`);
+    return { syncTable };
+  },
+  async raft() {
+    console.log("Raft, 3 nodes: commit latency and write throughput, next to the asynchronous leader");
+    const raft = await measureRaft();
+    console.log(`Raft, 3 nodes: from the leader's SIGKILL to the first write its successor acknowledges, ${size.failovers} times`);
+    const raftFailover = await measureRaftFailover(size.failovers);
+    const roundTrips = (raft.raft.p50 - raft.async.p50) / raft.bare.p50;
+    const raftTable = [
+      `| loopback, no DATA_DIR (a loopback round trip, the bare handler's p50: ${ms(raft.bare.p50)}) | asynchronous leader, 1 follower | Raft, 3 nodes | target |`,
+      "| --- | --- | --- | --- |",
+      `| write latency p50, one write at a time (Raft: committed on a majority and applied) | ${ms(raft.async.p50)} | ${ms(raft.raft.p50)} (+${ms(raft.raft.p50 - raft.async.p50)}: ${roundTrips.toFixed(1)} round trips) | ≤ asynchronous + 2 round trips (${ms(raft.async.p50 + 2 * raft.bare.p50)}) |`,
+      `| write latency p99 | ${ms(raft.async.p99)} | ${ms(raft.raft.p99)} |  |`,
+      `| write throughput, ${CLIENTS} clients | ${perSecond(raft.async.rate)} | ${perSecond(raft.raft.rate)} (${percent(raft.raft.ratio)} of asynchronous; middle half of rounds ${spread(raft.raft.ratioQuartiles)}) | ≥ 50% of asynchronous |`,
+      `| CPU per write: leader; each follower |  | ${us(raft.raft.leaderCpu)}; ${us(raft.raft.followerCpu)} |  |`,
+      `| from the leader's SIGKILL to the first write its successor acknowledges (election timeouts 150-300 ms, DATA_DIR) |  | ${ms(raftFailover.median)} (median of ${raftFailover.rounds}; at most ${ms(raftFailover.max)}) |  |`,
+    ].join("\n");
+    console.log(`${raftTable}\n`);
+    return { raftTable };
+  },
+};
+type Section = keyof typeof sections;
+const chosen = (values.only?.split(",").map((name) => name.trim()) ?? Object.keys(sections)) as Section[];
+const unknown = chosen.filter((name) => !(name in sections));
+if (unknown.length) {
+  console.error(`pnpm bench --only: no part named ${unknown.join(", ")}; the parts are ${Object.keys(sections).join(", ")}`);
+  process.exit(2);
+}
+
 try {
-  console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: leader and follower on loopback, APPLY_LAG_MS=0.`);
-  console.log("1/11 replication latency, long-polling");
-  const longLatency = await measureLatency(true, size.samples);
-  console.log("2/11 replication latency, polling every 300 ms");
-  const polledLatency = await measureLatency(false, size.pollingSamples);
-  console.log(`3/11 replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
-  const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
-  const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-  console.log(`4/11 write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
-  const throughput = await measureThroughput();
-  console.log(`5/11 follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
-  const catchUpLong = await measureCatchUp(size.backlog, true);
-  const catchUpPolled = await measureCatchUp(size.backlog, false);
-  console.log(`6/11 tail reads at ${size.tailSmall.toLocaleString("en-US")} and ${size.tailLarge.toLocaleString("en-US")} events`);
-  const small = await measureTail(size.tailSmall);
-  const large = await measureTail(size.tailLarge);
-  console.log("7/11 replication latency one hop and two hops away (a follower of a follower)");
-  const hops = await measureHops(size.hopSamples);
-  console.log("8/11 the live dashboard: idle, and while 16 clients write with a page open and closed");
-  const dash = await measureDashboard();
-  console.log("9/11 synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
-  const sync = await measureSync();
-  console.log("10/11 Raft, 3 nodes: commit latency and write throughput, next to the asynchronous leader");
-  const raft = await measureRaft();
-  console.log(`11/11 Raft, 3 nodes: from the leader's SIGKILL to the first write its successor acknowledges, ${size.failovers} times`);
-  const raftFailover = await measureRaftFailover(size.failovers);
+  console.log(`Benchmark${smoke ? " (smoke: tiny sizes, numbers mean nothing)" : ""}: ${chosen.join(", ")}; on loopback, APPLY_LAG_MS=0.`);
+  const results: Partial<{ [S in Section]: Awaited<ReturnType<(typeof sections)[S]>> }> = {};
+  for (const name of chosen) (results as Record<string, unknown>)[name] = await sections[name]();
+  const { core, dashboard, sync, raft } = results;
 
-  const { long, polled, alone } = throughput;
-  const rows: [string, string, string, string][] = [
-    ["replication latency p50 (write acked -> readable on the follower)", ms(longLatency.p50), ms(polledLatency.p50), "≤ 3 ms"],
-    ["replication latency p99", ms(longLatency.p99), ms(polledLatency.p99), "≤ 15 ms"],
-    [`replication latency p50 / p99 while ${CLIENTS} clients write`, `${ms(longLoaded.p50)} / ${ms(longLoaded.p99)}`, `${ms(polledLoaded.p50)} / ${ms(polledLoaded.p99)}`, ""],
-    [
-      `write throughput, ${CLIENTS} clients, follower attached (bare Express: ${perSecond(throughput.bare)})`,
-      `${perSecond(long.rate)} (${percent(long.ratio)}; middle half of rounds ${spread(long.ratioQuartiles)})`,
-      `${perSecond(polled.rate)} (${percent(polled.ratio)}; middle half of rounds ${spread(polled.ratioQuartiles)})`,
-      "≥ 90% of bare",
-    ],
-    [
-      `CPU per write: leader (bare Express: ${us(throughput.bareCpu)})`,
-      `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, throughput.bareCpu)})`,
-      `${us(polled.leaderCpu)} (${percentOver(polled.leaderCpu, throughput.bareCpu)})`,
-      "",
-    ],
-    ["CPU per write: follower", us(long.followerCpu), us(polled.followerCpu), ""],
-    [
-      "the same leader with no follower: throughput; CPU per write",
-      `${perSecond(alone.rate)} (${percent(alone.ratio)}; middle half of rounds ${spread(alone.ratioQuartiles)}); ${us(alone.leaderCpu)} (${percentOver(alone.leaderCpu, throughput.bareCpu)})`,
-      "",
-      "",
-    ],
-    ["events per fetch while they write", long.eventsPerFetch.toFixed(0), polled.eventsPerFetch.toFixed(0), ""],
-    [`follower catch-up from ${size.backlog.toLocaleString("en-US")} events`, perSecond(catchUpLong), perSecond(catchUpPolled), ""],
-    [`tail read (newest 100) at ${size.tailSmall.toLocaleString("en-US")} events`, ms(small.median), "", ""],
-    [
-      `tail read (newest 100) at ${size.tailLarge.toLocaleString("en-US")} events`,
-      `${ms(large.median)} (${(large.median / small.median).toFixed(2)}x)`,
-      "",
-      "≤ 1.5x the one above",
-    ],
-    [`leader resident memory at ${size.tailLarge.toLocaleString("en-US")} events, all retained`, `${large.rssMb.toFixed(0)} MB`, "", "≤ 400 MB"],
-    [`leader start-up, reading ${size.tailLarge.toLocaleString("en-US")} events back from DATA_DIR`, `${large.startSeconds.toFixed(1)} s`, "", ""],
-  ];
-  const table = [
-    "| measure | long-polling | polling every 300 ms | target |",
-    "| --- | --- | --- | --- |",
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-  console.log(`\n${table}\n`);
-
-  const { three, eight } = throughput;
-  const versusNone = (r: number) => `${percent(r / alone.ratio)} of the leader with none`;
-  const manyRows: [string, string, string, string, string][] = [
-    ["write throughput (% of bare Express in the same rounds)", `${percent(alone.ratio)}`, `${percent(long.ratio)} (${versusNone(long.ratio)})`, `${percent(three.ratio)} (${versusNone(three.ratio)})`, `${percent(eight.ratio)} (${versusNone(eight.ratio)})`],
-    ["middle half of the rounds", spread(alone.ratioQuartiles), spread(long.ratioQuartiles), spread(three.ratioQuartiles), spread(eight.ratioQuartiles)],
-    ["CPU per write: leader", us(alone.leaderCpu), `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, alone.leaderCpu)})`, `${us(three.leaderCpu)} (${percentOver(three.leaderCpu, alone.leaderCpu)})`, `${us(eight.leaderCpu)} (${percentOver(eight.leaderCpu, alone.leaderCpu)})`],
-    ["CPU per write: each follower (all of them)", "", us(long.followerCpu), `${us(three.followerCpu)} (${us(3 * three.followerCpu)})`, `${us(eight.followerCpu)} (${us(8 * eight.followerCpu)})`],
-    ["requests to the leader per event replicated (fetches + progress reports)", "", long.requestsPerEvent.toFixed(3), three.requestsPerEvent.toFixed(3), eight.requestsPerEvent.toFixed(3)],
-  ];
-  const manyTable = [
-    "| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers |",
-    "| --- | --- | --- | --- | --- |",
-    ...manyRows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-  const hopTable = [
-    "| replication latency, one write at a time | one hop (a follower of the leader) | two hops (a follower of that follower) | target |",
-    "| --- | --- | --- | --- |",
-    `| p50 | ${ms(hops.one.p50)} | ${ms(hops.two.p50)} (${(hops.two.p50 / hops.one.p50).toFixed(2)}x) | two hops ≤ 2x one hop |`,
-    `| p99 | ${ms(hops.one.p99)} | ${ms(hops.two.p99)} (${(hops.two.p99 / hops.one.p99).toFixed(2)}x) |  |`,
-  ].join("\n");
-  console.log(`${manyTable}\n\n${hopTable}\n`);
-  const dashTable = [
-    "| the live dashboard | page closed | page open | target |",
-    "| --- | --- | --- | --- |",
-    `| idle for ${dash.idleMs / 1000} s: updates the page got | | ${dash.idleOpen.updates} | 0 |`,
-    `| idle for ${dash.idleMs / 1000} s: CPU of the leader and the follower | ${dash.idleClosed.cpu.toFixed(0)} ms | ${dash.idleOpen.cpu.toFixed(0)} ms | no more with the page open |`,
-    `| leader's write throughput while 16 clients write (% of bare) | ${percent(dash.closed)} | ${percent(dash.open)} (${percent(dash.open / dash.closed)} of closed) | ≥ 95% of closed |`,
-    `| updates a second the page got while they write | | ${dash.updatesPerSecond.toFixed(1)} | 4 to 10 |`,
-  ].join("\n");
-  console.log(`${dashTable}\n`);
-  const syncTable = [
-    "| one follower, APPLY_LAG_MS=0 | asynchronous | SYNC_ACK=received | SYNC_ACK=applied | target |",
-    "| --- | --- | --- | --- | --- |",
-    `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${ms(sync.received.p50)} (+${ms(sync.received.p50 - sync.async.p50)}) | ${ms(sync.applied.p50)} (+${ms(sync.applied.p50 - sync.async.p50)}) | received ≤ asynchronous + 1.5 ms |`,
-    `| write latency p99 | ${ms(sync.async.p99)} | ${ms(sync.received.p99)} | ${ms(sync.applied.p99)} |  |`,
-    `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${percent(sync.received.ratio)} (${percent(sync.received.ratio / sync.async.ratio)} of asynchronous) | ${percent(sync.applied.ratio)} (${percent(sync.applied.ratio / sync.async.ratio)} of asynchronous) | ≥ 70% of asynchronous |`,
-  ].join("\n");
-  console.log(`${syncTable}\n`);
-  const roundTrips = (raft.raft.p50 - raft.async.p50) / raft.bare.p50;
-  const raftTable = [
-    `| loopback, no DATA_DIR (a loopback round trip, the bare handler's p50: ${ms(raft.bare.p50)}) | asynchronous leader, 1 follower | Raft, 3 nodes | target |`,
-    "| --- | --- | --- | --- |",
-    `| write latency p50, one write at a time (Raft: committed on a majority and applied) | ${ms(raft.async.p50)} | ${ms(raft.raft.p50)} (+${ms(raft.raft.p50 - raft.async.p50)}: ${roundTrips.toFixed(1)} round trips) | ≤ asynchronous + 2 round trips (${ms(raft.async.p50 + 2 * raft.bare.p50)}) |`,
-    `| write latency p99 | ${ms(raft.async.p99)} | ${ms(raft.raft.p99)} |  |`,
-    `| write throughput, ${CLIENTS} clients | ${perSecond(raft.async.rate)} | ${perSecond(raft.raft.rate)} (${percent(raft.raft.ratio)} of asynchronous; middle half of rounds ${spread(raft.raft.ratioQuartiles)}) | ≥ 50% of asynchronous |`,
-    `| CPU per write: leader; each follower |  | ${us(raft.raft.leaderCpu)}; ${us(raft.raft.followerCpu)} |  |`,
-    `| from the leader's SIGKILL to the first write its successor acknowledges (election timeouts 150-300 ms, DATA_DIR) |  | ${ms(raftFailover.median)} (median of ${raftFailover.rounds}; at most ${ms(raftFailover.max)}) |  |`,
-  ].join("\n");
-  console.log(`${raftTable}\n`);
-
-  if (!smoke) {
+  if (!smoke && core && dashboard && sync && raft) {
+    const { table, manyTable, hopTable } = core;
+    const { dashTable } = dashboard;
+    const { syncTable } = sync;
+    const { raftTable } = raft;
     const cpu = cpus();
     const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
     writeFileSync(
@@ -656,7 +690,8 @@ try {
 
 Written by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}, on ${machine}.
 The machine is shared (CPU steal up to ~30%): compare the columns of this run as ratios, not
-with another run.
+with another run. \`pnpm bench --only sync\` (or \`core\`, \`dashboard\`, \`raft\`, several with commas)
+runs some parts and prints their tables without writing this file.
 
 ${table}
 
@@ -715,13 +750,14 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   then an empty follower; from its start to having applied the last offset.
 - **Tail read**: \`GET /events?from=<head-100>&limit=100\`, the median of ${size.tailReads}.
 - **The dashboard**: a leader, a long-polling follower and the dashboard (\`apps/dashboard\`, its
-  own process); a page is a client reading its \`/stream\`. Idle: no writes for ${dash.idleMs / 1000} s, first
+  own process); a page is a client reading its \`/stream\`. Idle: no writes for ${DASHBOARD_IDLE_MS / 1000} s, first
   with no page open, then with one; the page's updates after the first, and the CPU time the
   leader and the follower used. Under load: ${size.rounds} rounds of a window with a page open and
   one without, each next to bare windows as above.
 - **Synchronous replication**: three leaders with one long-polling follower each (\`APPLY_LAG_MS=0\`):
   asynchronous, \`SYNC_REPLICAS=1 SYNC_ACK=received\` and \`SYNC_REPLICAS=1 SYNC_ACK=applied\`. Latency:
-  ${size.samples} writes each, one at a time, the leaders taking turns write by write. Throughput:
+  ${size.samples} writes each, one at a time, the bare handler and the leaders taking turns write by write;
+  a loopback round trip is the bare handler's p50 in the same turns. Throughput:
   16 clients in windows of ${size.windowMs / 1000} s, the leaders and the bare handler taking turns, the median
   of ${Math.max(1, Math.round(size.rounds / 2))} rounds.
 - **Raft**: a group of three \`apps/raft\` nodes (\`pnpm dev:raft\`'s plan, on free ports;
@@ -748,6 +784,8 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
 `,
     );
     console.log("Written to docs/benchmarks.md.");
+  } else if (!smoke) {
+    console.log("Printed only: docs/benchmarks.md is written by a full run (no --only).");
   }
 } finally {
   await stopAll();
