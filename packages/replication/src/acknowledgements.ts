@@ -18,6 +18,12 @@ export interface Acknowledged {
   followers: string[];
 }
 
+/**
+ * Why a wait's timer is cancelled. Giving abort() a reason spares it building a DOMException,
+ * stack trace and all, once per synchronous write.
+ */
+const RELEASED = "released";
+
 interface Waiter {
   offset: number;
   replicas: number;
@@ -37,23 +43,28 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
   const waiters = new Set<Waiter>();
   const changed = createHeadListeners(); // told when waits begin and end (a dashboard shows them)
 
+  type Positions = ReturnType<Downstream["positions"]>;
   /** The followers that have `offset`, in the sense of `kind`. */
-  const holders = (offset: number, kind: AckKind) =>
-    downstream
-      .positions()
+  const holdersIn = (positions: Positions, offset: number, kind: AckKind) =>
+    positions
       .filter((p) => (kind === "received" ? p.received : p.applied) > offset)
       .map((p) => p.id)
       .sort();
+  const holders = (offset: number, kind: AckKind) => holdersIn(downstream.positions(), offset, kind);
 
+  /** One report can release many writes (all those at or below it): the positions are read once for all of them. */
   const check = () => {
+    const positions = downstream.positions();
+    let released = false;
     for (const w of [...waiters]) {
-      const have = holders(w.offset, w.kind);
+      const have = holdersIn(positions, w.offset, w.kind);
       if (have.length >= w.replicas) {
         waiters.delete(w);
         w.done({ reached: true, followers: have });
-        changed.notify(waiters.size);
+        released = true;
       }
     }
+    if (released) changed.notify(waiters.size);
   };
   downstream.subscribe(() => {
     if (waiters.size > 0) check();
@@ -82,14 +93,14 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
       if (have.length >= replicas || timeoutMs <= 0 || signal?.aborted) return Promise.resolve({ reached: have.length >= replicas, followers: have });
       return new Promise((resolve) => {
         const stop = new AbortController();
-        const onAbort = () => stop.abort();
+        const onAbort = () => stop.abort(RELEASED);
         signal?.addEventListener("abort", onAbort, { once: true });
         const waiter: Waiter = {
           offset,
           replicas,
           kind,
           done(result) {
-            stop.abort();
+            stop.abort(RELEASED);
             signal?.removeEventListener("abort", onAbort);
             resolve(result);
           },

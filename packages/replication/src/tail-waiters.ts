@@ -37,7 +37,7 @@ export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "logId" | "
     let earliest = Number.POSITIVE_INFINITY;
     for (const w of waiters) earliest = Math.min(earliest, w.deadline);
     if (armed && armed.deadline === earliest) return;
-    armed?.cancel.abort();
+    armed?.cancel.abort("re-armed"); // a reason spares abort() building a DOMException each time
     armed = undefined;
     if (earliest === Number.POSITIVE_INFINITY) return;
     const timer = { deadline: earliest, cancel: new AbortController() };
