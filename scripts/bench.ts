@@ -341,12 +341,14 @@ async function measureDashboard() {
 
   await measureWrites(leader.url, 300);
   const ratios = { open: [] as number[], closed: [] as number[] };
+  const cpu = { open: [] as number[][], closed: [] as number[][] };
   let updatesUnderLoad = 0;
   let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
   for (let round = 0; round < size.rounds; round++) {
     for (const open of [true, false]) {
       const p = open ? page() : undefined;
-      const l = await measureWrites(leader.url, size.windowMs, [leader.proc]);
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, follower.proc, dashboard.proc]);
+      (open ? cpu.open : cpu.closed).push(l.cpuUsPerWrite);
       if (p) {
         updatesUnderLoad += p.updates / (size.windowMs / 1000);
         p.close();
@@ -357,7 +359,8 @@ async function measureDashboard() {
     }
   }
   await stopAll();
-  return { idleClosed, idleOpen, open: median(ratios.open), closed: median(ratios.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
+  const cpuOf = (windows: number[][]) => ({ leader: median(windows.map((w) => w[0]!)), follower: median(windows.map((w) => w[1]!)), dashboard: median(windows.map((w) => w[2]!)) });
+  return { idleClosed, idleOpen, open: median(ratios.open), closed: median(ratios.closed), cpuOpen: cpuOf(cpu.open), cpuClosed: cpuOf(cpu.closed), updatesPerSecond: updatesUnderLoad / size.rounds };
 }
 
 /**
@@ -626,6 +629,7 @@ const sections = {
       `| idle for ${DASHBOARD_IDLE_MS / 1000} s: updates the page got | | ${dash.idleOpen.updates} | 0 |`,
       `| idle for ${DASHBOARD_IDLE_MS / 1000} s: CPU of the leader and the follower | ${dash.idleClosed.cpu.toFixed(0)} ms | ${dash.idleOpen.cpu.toFixed(0)} ms | no more with the page open |`,
       `| leader's write throughput while 16 clients write (% of bare) | ${percent(dash.closed)} | ${percent(dash.open)} (${percent(dash.open / dash.closed)} of closed) | ≥ 95% of closed |`,
+      `| CPU per write while they write: leader; follower; dashboard | ${us(dash.cpuClosed.leader)}; ${us(dash.cpuClosed.follower)}; ${us(dash.cpuClosed.dashboard)} | ${us(dash.cpuOpen.leader)}; ${us(dash.cpuOpen.follower)}; ${us(dash.cpuOpen.dashboard)} |  |`,
       `| updates a second the page got while they write | | ${dash.updatesPerSecond.toFixed(1)} | 4 to 10 |`,
     ].join("\n");
     console.log(`${dashTable}\n`);
@@ -753,7 +757,8 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   own process); a page is a client reading its \`/stream\`. Idle: no writes for ${DASHBOARD_IDLE_MS / 1000} s, first
   with no page open, then with one; the page's updates after the first, and the CPU time the
   leader and the follower used. Under load: ${size.rounds} rounds of a window with a page open and
-  one without, each next to bare windows as above.
+  one without, each next to bare windows as above; CPU per write of the three processes as in the
+  throughput rounds (the dashboard runs on the same two cores, so what it spends the leader may lack).
 - **Synchronous replication**: three leaders with one long-polling follower each (\`APPLY_LAG_MS=0\`):
   asynchronous, \`SYNC_REPLICAS=1 SYNC_ACK=received\` and \`SYNC_REPLICAS=1 SYNC_ACK=applied\`. Latency:
   ${size.samples} writes each, one at a time, the bare handler and the leaders taking turns write by write;
