@@ -123,6 +123,18 @@ describe("a Raft server", () => {
     expect(await g.server("n2").readIndex()).toMatchObject({ ok: false });
   });
 
+  it("resolves a received message once the flush that took it in has run, so that its answer has been sent", async () => {
+    const g = await started();
+    const heartbeat: Envelope<string> = { type: "AppendEntries", from: "n1", to: "n2", term: 1, leaderId: "n1", prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, round: 99 };
+    const from = g.sent.length;
+    await g.server("n2").receive(heartbeat);
+    expect(g.sent.slice(from), "sent by the time receive resolved").toContainEqual(expect.objectContaining({ type: "AppendEntriesReply", from: "n2", to: "n1", round: 99 }));
+    const taken = g.server("n2").receive(heartbeat);
+    g.stop();
+    await taken; // resolved by stop(), though no flush runs any more
+    await g.server("n2").receive(heartbeat);
+  });
+
   it("stops cleanly: what waits is answered STOPPED, and no timer is left on the clock", async () => {
     const g = await started();
     g.cut.add("n1");

@@ -45,6 +45,8 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
   let appliedTerm = 0;
   let flushQueued = false;
   let stopped = false;
+  /** Resolves once the next flush has run: what `receive` returns (see there). */
+  let nextFlush: { promise: Promise<void>; resolve(): void } | undefined;
   let timer: { deadline: number; abort: AbortController } | undefined;
 
   function queueFlush() {
@@ -56,6 +58,8 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
   function flush() {
     flushQueued = false;
     if (stopped) return;
+    const flushed = nextFlush;
+    nextFlush = undefined;
     const ready = node.takeReady();
     storage.save(ready);
     for (const message of ready.messages) send(message);
@@ -65,6 +69,7 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
       reads.delete(read.id);
     }
     armTimer();
+    flushed?.resolve();
   }
 
   function settle(entry: CommittedEntry<C>, result: R) {
@@ -104,10 +109,22 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
     id: node.id,
     /** Arms the election timer: until then the node only answers. */
     start: () => armTimer(),
-    /** A message from a peer (already checked: see parse-message.ts). */
-    receive(message: Envelope<C>) {
+    /**
+     * A message from a peer (already checked: see parse-message.ts). Resolves once the flush that
+     * takes it in has run, so every message that answers it has been handed to `send`: a
+     * transport can carry those back in the response to the request that brought it. It also
+     * resolves if the server stops first (having sent nothing).
+     */
+    receive(message: Envelope<C>): Promise<void> {
+      if (stopped) return Promise.resolve();
       node.receive(message);
       queueFlush();
+      if (!nextFlush) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        nextFlush = { promise, resolve };
+      }
+      return nextFlush.promise;
     },
     /** Proposes `command`; resolves once it is applied here, or is known never to be. */
     propose(command: C): Promise<Outcome<R>> {
@@ -137,6 +154,8 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
       for (const [id, resolve] of reads) resolve({ id, ok: false, leaderId: null });
       waiting.clear();
       reads.clear();
+      nextFlush?.resolve();
+      nextFlush = undefined;
     },
   };
 }
