@@ -1,4 +1,4 @@
-import { parseMessage, RAFT_MESSAGES_PATH, type Envelope } from "@lab/raft";
+import { parseIncoming, RAFT_MESSAGES_PATH, type Envelope, type Refusal } from "@lab/raft";
 import { httpError, readJsonObject } from "@lab/service";
 import express, { Router } from "express";
 import type { Member } from "./config.ts";
@@ -7,6 +7,8 @@ import type { Link } from "./raft-node.ts";
 
 /** An AppendEntries of 128 entries is a few tens of kilobytes; this leaves room. */
 const MESSAGE_LIMIT_BYTES = 1024 * 1024;
+
+const REFUSED_WITH: Record<Refusal["code"], number> = { INVALID_MESSAGE: 400, UNKNOWN_PEER: 403, NOT_THIS_NODE: 400 };
 
 /**
  * The route peers send Raft messages to. It answers 204 as soon as the message is taken in: a
@@ -18,7 +20,7 @@ const MESSAGE_LIMIT_BYTES = 1024 * 1024;
  */
 export function raftRoutes({ id, group, members, receive, link }: { id: string; group: string; members: readonly Member[]; receive(message: Envelope<OrderEntry>): void; link: Link }): Router {
   const router = Router();
-  const ids = new Set(members.map((m) => m.id));
+  const receiver = { id, peers: new Set(members.map((m) => m.id).filter((m) => m !== id)), checkCommand: checkOrderEntry };
   router.post(RAFT_MESSAGES_PATH, (_req, _res, next) => {
     if (link.disconnected) throw httpError(503, "DISCONNECTED", `${id} is disconnected from the group (POST /admin/disconnect): it takes no Raft messages until POST /admin/reconnect`);
     next();
@@ -28,12 +30,9 @@ export function raftRoutes({ id, group, members, receive, link }: { id: string; 
     if (body.group !== group) {
       throw httpError(409, "GROUP_MISMATCH", `this node is ${id} in group ${group} (${members.map((m) => `${m.id}=${m.url}`).join(",")}), and the message is of group ${JSON.stringify(body.group)}: the nodes were started with different RAFT_PEERS`, { group });
     }
-    const parsed = parseMessage<OrderEntry>(body.message, checkOrderEntry);
-    if (!parsed.ok) throw httpError(400, "INVALID_MESSAGE", parsed.error);
-    const { message } = parsed;
-    if (!ids.has(message.from) || message.from === id) throw httpError(403, "UNKNOWN_PEER", `${message.from} is not a peer of ${id} (members: ${[...ids].join(", ")})`);
-    if (message.to !== id) throw httpError(400, "NOT_THIS_NODE", `the message is for ${message.to}, and this is ${id}`);
-    receive(message);
+    const parsed = parseIncoming<OrderEntry>(body.message, receiver);
+    if (!parsed.ok) throw httpError(REFUSED_WITH[parsed.code], parsed.code, parsed.error);
+    receive(parsed.message);
     res.status(204).end();
   });
   return router;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMessage } from "./parse-message.ts";
+import { parseIncoming, parseMessage } from "./parse-message.ts";
 
 const checkCommand = (c: unknown) => (typeof c === "string" ? undefined : `must be a string, got ${JSON.stringify(c)}`);
 const append = (more: Record<string, unknown> = {}) => ({
@@ -37,6 +37,25 @@ describe("a message from the wire", () => {
   ])("refuses %j, saying what is wrong", (value, error) => {
     const got = parseMessage(value, checkCommand);
     expect(got.ok).toBe(false);
+    expect(got.ok === false && got.error).toContain(error);
+  });
+});
+
+describe("a message from the wire for this node", () => {
+  const n2 = { id: "n2", peers: new Set(["n1", "n3"]), checkCommand };
+
+  it("passes when well formed, from a peer and for this node", () => {
+    expect(parseIncoming(append(), n2)).toEqual({ ok: true, message: append() });
+  });
+
+  it.each([
+    ["malformed", append({ term: "x" }), "INVALID_MESSAGE", "AppendEntries.term must be a whole number"],
+    ["from a node that is not a peer", append({ from: "n9" }), "UNKNOWN_PEER", "n9 is not a peer of n2 (its peers: n1, n3)"],
+    ["from this node itself", append({ from: "n2" }), "UNKNOWN_PEER", "n2 is not a peer of n2"],
+    ["for another node", append({ to: "n3" }), "NOT_THIS_NODE", "the message is for n3, and this is n2"],
+  ])("refuses one %s, with a code", (_what, value, code, error) => {
+    const got = parseIncoming(value, n2);
+    expect(got).toMatchObject({ ok: false, code });
     expect(got.ok === false && got.error).toContain(error);
   });
 });

@@ -20,8 +20,8 @@ const isId = (v: unknown) => typeof v === "string" && v.length > 0 && v.length <
  * Checks that `value`, as it came off the wire, is a well-formed message: a known type, every
  * field of the right kind, every entry a term and a command that `checkCommand` accepts (or a
  * no-op). Returns it typed, or a sentence saying the first thing wrong. A node takes in only what
- * passes, so a malformed request changes nothing. Whether its sender belongs to the group is the
- * caller's to check.
+ * passes, so a malformed request changes nothing. Whether its sender belongs to the group is
+ * parseIncoming's to check.
  */
 export function parseMessage<C>(value: unknown, checkCommand: (command: unknown) => string | undefined): { ok: true; message: Envelope<C> } | { ok: false; error: string } {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, error: "a message must be a JSON object" };
@@ -33,6 +33,32 @@ export function parseMessage<C>(value: unknown, checkCommand: (command: unknown)
     if (!check.ok) return { ok: false, error: `${m.type}.${key} ${check.error}` };
   }
   return { ok: true, message: value as Envelope<C> };
+}
+
+/** A node as the receiver of messages: who it is, who may send to it, and what a command must be. */
+export interface Receiver {
+  id: string;
+  /** The other members' ids: only they send it messages. */
+  peers: ReadonlySet<string>;
+  checkCommand(command: unknown): string | undefined;
+}
+
+/** Why a message off the wire was not taken in; the route answers each with its own status. */
+export type Refusal = { ok: false; code: "INVALID_MESSAGE" | "UNKNOWN_PEER" | "NOT_THIS_NODE"; error: string };
+
+/**
+ * Checks a message that came off the wire for `to`: well formed (parseMessage), from one of its
+ * peers, and addressed to it. Both ways a message arrives, in a POST and in the response to one,
+ * pass through this, so a malformed or foreign message changes nothing whichever way it came.
+ * The group the message belongs to is checked before, on the body that carried it.
+ */
+export function parseIncoming<C>(value: unknown, to: Receiver): { ok: true; message: Envelope<C> } | Refusal {
+  const parsed = parseMessage<C>(value, to.checkCommand);
+  if (!parsed.ok) return { ok: false, code: "INVALID_MESSAGE", error: parsed.error };
+  const { message } = parsed;
+  if (!to.peers.has(message.from)) return { ok: false, code: "UNKNOWN_PEER", error: `${message.from} is not a peer of ${to.id} (its peers: ${[...to.peers].join(", ")})` };
+  if (message.to !== to.id) return { ok: false, code: "NOT_THIS_NODE", error: `the message is for ${message.to}, and this is ${to.id}` };
+  return parsed;
 }
 
 function checkField(v: unknown, kind: "index" | "id" | "boolean" | "entries", checkCommand: (command: unknown) => string | undefined): Check {
