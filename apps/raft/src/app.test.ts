@@ -5,7 +5,7 @@ import { createManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
 import { readRaftConfig } from "./config.ts";
 import { buildRaftNode } from "./raft-node.ts";
-import { startGroup, type Group } from "./group.ts";
+import { startGroup, type Group, type GroupOptions } from "./group.ts";
 
 /**
  * The orders on a Raft group of three real nodes (HTTP on 127.0.0.1, port 0), all on one manual
@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(options: { nodes?: number; dataDir?: string; commitTimeoutMs?: number; env?: Record<string, string> } = {}) {
+async function start(options: Omit<GroupOptions, "clock"> = {}) {
   group = await startGroup({ clock: createManualClock(T0), ...options });
   return group;
 }
@@ -111,6 +111,35 @@ describe("writes", () => {
     expect(again.body).toMatchObject({ code: "ORDER_EXISTS", committed: { index: 3 } });
     expect((await g.send("POST", `${g.urlOf(leader)}/orders/nope/cancel`)).status).toBe(404);
     expect((await g.send("POST", `${g.urlOf(leader)}/orders`, { id: "a/b" })).body).toMatchObject({ code: "INVALID_ID" });
+  });
+});
+
+describe("a reply rides back in the response to the message it answers", () => {
+  it("while a write commits, the followers POST the leader nothing: each AppendEntriesReply comes back in the response to its AppendEntries", async () => {
+    const posts = new Map<string, number>();
+    let counting = false;
+    const g = await start({ onRequest: (id, req) => void (counting && req.url === "/raft/messages" && posts.set(id, (posts.get(id) ?? 0) + 1)) });
+    const leader = await g.elect();
+    await g.quiet();
+    counting = true;
+    expect((await g.send("POST", `${g.urlOf(leader)}/orders`, { id: "o-1" })).status).toBe(201);
+    await g.quiet();
+    expect((await g.status("n3")).commitIndex, "the followers learnt of the commit too").toBe(2);
+    expect(posts.get(leader) ?? 0, "POSTs to the leader's /raft/messages").toBe(0);
+    for (const id of ["n2", "n3"]) expect(posts.get(id), `AppendEntries POSTed to ${id}: the entry, then its commit`).toBeGreaterThanOrEqual(2);
+  });
+
+  it("200 {group, messages} with what the node sent back; 204 when it sent nothing", async () => {
+    const g = await start();
+    await g.elect();
+    await g.quiet();
+    const { group } = await g.status("n1");
+    const heartbeat = { type: "AppendEntries", from: "n1", to: "n2", term: 1, leaderId: "n1", prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 1, round: 77 };
+    const answered = await g.send("POST", `${g.urlOf("n2")}/raft/messages`, { group, message: heartbeat });
+    expect(answered.status).toBe(200);
+    expect(answered.body).toEqual({ group, messages: [{ type: "AppendEntriesReply", from: "n2", to: "n1", term: 1, success: true, matchIndex: 1, conflictIndex: 0, conflictTerm: 0, round: 77 }] });
+    const reply = { type: "AppendEntriesReply", from: "n2", to: "n1", term: 1, success: true, matchIndex: 1, conflictIndex: 0, conflictTerm: 0, round: 0 };
+    expect((await g.send("POST", `${g.urlOf("n1")}/raft/messages`, { group, message: reply })).status, "a reply asks for nothing back").toBe(204);
   });
 });
 

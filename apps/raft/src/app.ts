@@ -1,5 +1,5 @@
 import type { Orders } from "@lab/orders";
-import type { RaftServer, TimerClock } from "@lab/raft";
+import type { Envelope, RaftServer, TimerClock } from "@lab/raft";
 import { jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
 import express, { type Express } from "express";
 import type { RaftConfig } from "./config.ts";
@@ -12,6 +12,8 @@ import { raftRoutes } from "./raft-routes.ts";
 export interface RaftAppDeps {
   config: RaftConfig;
   raft: RaftServer<OrderEntry, Applied | undefined>;
+  /** Takes in a message a peer POSTed; resolves with the messages that go back in the response (the HTTP transport's `answer`). */
+  answer(message: Envelope<OrderEntry>): Promise<Envelope<OrderEntry>[]>;
   orders: Orders;
   clock: TimerClock;
   logLine: LogLine;
@@ -23,12 +25,12 @@ export interface RaftAppDeps {
  * `/status`, which shows what Figure 2 calls its state: currentTerm, votedFor, the log's length,
  * commitIndex, lastApplied, the role and, on the leader, each peer's nextIndex and matchIndex.
  */
-export function createRaftApp({ config, raft, orders, clock, logLine, link }: RaftAppDeps): Express {
+export function createRaftApp({ config, raft, answer, orders, clock, logLine, link }: RaftAppDeps): Express {
   const urls = new Map(config.members.map((m) => [m.id, m.url]));
   const urlOf = (id: string | null) => (id === null ? null : (urls.get(id) ?? null));
   const app = express();
   app.disable("x-powered-by");
-  app.use(raftRoutes({ id: config.id, group: config.group, members: config.members, receive: raft.receive, link }));
+  app.use(raftRoutes({ id: config.id, group: config.group, members: config.members, answer, link }));
   app.use(ordersRoutes({ raft, orders, clock, commitTimeoutMs: config.commitTimeoutMs, urlOf }));
   const status = () => {
     const { peers, lastLogIndex, ...state } = raft.status();

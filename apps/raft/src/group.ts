@@ -1,4 +1,4 @@
-import type { RequestListener } from "node:http";
+import type { IncomingMessage, RequestListener } from "node:http";
 import { join } from "node:path";
 import { listen, type Clock, type Listening, type ManualClock } from "@lab/service";
 import type { Express } from "express";
@@ -31,6 +31,8 @@ export interface GroupOptions {
   env?: Record<string, string>;
   /** Called with each log line of each node, as it is logged. */
   onLine?: ((id: string, line: string) => void) | undefined;
+  /** Called with each HTTP request a node takes, before it is handled: to count what crosses the wire. */
+  onRequest?: ((id: string, req: IncomingMessage) => void) | undefined;
 }
 
 /**
@@ -41,11 +43,14 @@ export interface GroupOptions {
  * Each node's election timeout is drawn at a fixed place in its range (n1 first), so that who
  * stands first is known.
  */
-export async function startGroup({ nodes = 3, clock, dataDir, commitTimeoutMs, env: more = {}, onLine }: GroupOptions) {
+export async function startGroup({ nodes = 3, clock, dataDir, commitTimeoutMs, env: more = {}, onLine, onRequest }: GroupOptions) {
   const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
   const lines: string[] = [];
   const slots = new Map<string, { app?: Express; server?: Listening; node?: RaftNode; port: number }>();
-  const route = (id: string): RequestListener => (req, res) => slots.get(id)!.app!(req, res);
+  const route = (id: string): RequestListener => (req, res) => {
+    onRequest?.(id, req);
+    slots.get(id)!.app!(req, res);
+  };
   for (const id of ids) {
     const server = await listen(route(id), { host: "127.0.0.1", port: 0 });
     slots.set(id, { server, port: server.port });

@@ -2,7 +2,7 @@ import { createHttpTransport, createMemoryStorage, createRaftServer, openFileSto
 import type { LogLine } from "@lab/service";
 import { createRaftApp } from "./app.ts";
 import type { RaftConfig } from "./config.ts";
-import { createOrdersMachine, type OrderEntry } from "./orders-machine.ts";
+import { checkOrderEntry, createOrdersMachine, type OrderEntry } from "./orders-machine.ts";
 
 export interface RaftNodeDeps {
   clock: TimerClock;
@@ -13,8 +13,9 @@ export interface RaftNodeDeps {
 
 /**
  * Whether a node is cut off from the other members (`POST /admin/disconnect`): while it is, every
- * Raft message it would send is dropped and every one it is sent refused, as a network cut
- * would; clients still reach it. eliben/raft's harness calls this DisconnectPeer.
+ * Raft message it would send is dropped (none rides in a response either), every one it is sent
+ * refused, and none is taken from a response, as a network cut would; clients still reach it.
+ * eliben/raft's harness calls this DisconnectPeer.
  */
 export interface Link {
   readonly disconnected: boolean;
@@ -33,7 +34,6 @@ export function buildRaftNode(config: RaftConfig, { clock, random = Math.random,
     ? openFileStorage<OrderEntry>({ dir: config.dataDir, groupId: config.group, nodeId: config.id, logLine })
     : createMemoryStorage<OrderEntry>();
   const peers = config.members.filter((m) => m.id !== config.id);
-  const transport = createHttpTransport<OrderEntry>({ group: config.group, urls: new Map(peers.map((m) => [m.id, m.url])), logLine });
   const machine = createOrdersMachine();
   let disconnected = false;
   const link: Link = {
@@ -46,6 +46,15 @@ export function buildRaftNode(config: RaftConfig, { clock, random = Math.random,
       return true;
     },
   };
+  const transport = createHttpTransport<OrderEntry>({
+    id: config.id,
+    group: config.group,
+    urls: new Map(peers.map((m) => [m.id, m.url])),
+    checkCommand: checkOrderEntry,
+    receive: (message): Promise<void> => raft.receive(message), // raft is built next, with transport.send
+    disconnected: () => disconnected,
+    logLine,
+  });
   const raft = createRaftServer({
     id: config.id,
     peers: peers.map((m) => m.id),
@@ -56,19 +65,17 @@ export function buildRaftNode(config: RaftConfig, { clock, random = Math.random,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     preVote: config.preVote,
     logLine,
-    send: (message) => {
-      if (!disconnected) transport.send(message);
-    },
+    send: transport.send,
     apply: machine.apply,
   });
-  const app = createRaftApp({ config, raft, orders: machine.orders, clock, logLine, link });
+  const app = createRaftApp({ config, raft, answer: transport.answer, orders: machine.orders, clock, logLine, link });
   return {
     app,
     raft,
     link,
     orders: machine.orders,
     start: () => raft.start(),
-    /** How many messages to peers are on their way, and a promise of none: for tests that wait for a quiet network. */
+    /** How many messages to peers are on their way (until what their responses carry is taken in), and a promise of none: for tests that wait for a quiet network. */
     pending: transport.pending,
     whenIdle: transport.whenIdle,
     async close() {

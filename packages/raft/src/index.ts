@@ -10,7 +10,7 @@ export type { AppendEntries, AppendEntriesReply, Envelope, PreVote, PreVoteReply
 export { openFileStorage, raftFiles } from "./file-storage.ts";
 export type { FileStorageOptions } from "./file-storage.ts";
 export { createHttpTransport, RAFT_MESSAGES_PATH } from "./http-transport.ts";
-export type { HttpTransportOptions, MessageBody } from "./http-transport.ts";
+export type { AnswerBody, HttpTransportOptions, MessageBody } from "./http-transport.ts";
 export { createRaftNode } from "./node.ts";
 export type { RaftNode, RaftNodeOptions, RaftStatus, Role } from "./node.ts";
 export type { CommittedEntry, Proposal, ReadState, Ready } from "./ready.ts";
