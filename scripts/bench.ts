@@ -770,7 +770,7 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   long-polling follower, both in memory (no \`DATA_DIR\`). Latency: ${size.samples} writes each, one at a
   time, the bare handler, the asynchronous leader and the Raft leader taking turns write by
   write; a Raft write is answered once committed on a majority and applied on the leader, which
-  takes an AppendEntries to the followers and their replies (each a POST of its own) on top of
+  takes an AppendEntries to the followers and their replies (one POST and its response) on top of
   what the asynchronous leader does. A loopback round trip is the bare handler's p50 in the same
   turns. Throughput: ${CLIENTS} clients in windows of ${size.windowMs / 1000} s, the asynchronous leader and the Raft leader taking
   turns for ${Math.max(1, Math.round(size.rounds / 2))} rounds; the percentage is the median over rounds of the Raft rate divided by the mean
