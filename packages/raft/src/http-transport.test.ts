@@ -127,14 +127,15 @@ describe("a reply rides back in the response to the message it answers", () => {
   });
 
   it.each([
-    ["not JSON", "{", /^n2 at \S+ answered with a body that is not JSON; its messages are dropped$/, []],
-    ["of another group", answerWith([reply("n2")], "g2"), /^n2 at \S+ answered with no messages of group g1 \(got group "g2"\); they are dropped$/, []],
-    ["malformed", answerWith([reply("n2", { term: "x" }), reply("n2")]), /does not take \(AppendEntriesReply\.term must be a whole number of 0 or more, got "x"\); it is dropped$/, [reply("n2")]],
-    ["with a bad command", answerWith([{ ...heartbeat("n1"), from: "n2", leaderId: "n2", entries: [{ term: 2, command: 7 }] }, reply("n2")]), /does not take \(AppendEntries\.entries \[0\]\.command must be a string, got 7\)/, [reply("n2")]],
-    ["from a node that is not a peer", answerWith([reply("n9"), reply("n2")]), /does not take \(n9 is not a peer of n1 \(its peers: n2, n3\)\)/, [reply("n2")]],
-    ["from another peer than the one answering", answerWith([reply("n3"), reply("n2")]), /does not take \(it is from n3\)/, [reply("n2")]],
-    ["for another node", answerWith([reply("n2", { to: "n3" }), reply("n2")]), /does not take \(the message is for n3, and this is n1\)/, [reply("n2")]],
-  ])("drops a response's message %s, saying so once, and takes the good ones beside it", async (_what, body, line, taken) => {
+    ["a body that is not JSON", "{", /^n2 at \S+ answered with a body that is not \{"group":"g1","messages":\[\.\.\.\]\}; it is dropped$/, []],
+    ["a body of another group", answerWith([reply("n2")], "g2"), /^n2 at \S+ answered with a body that is not \{"group":"g1","messages":\[\.\.\.\]\}; it is dropped$/, []],
+    ["a body without a list of messages", JSON.stringify({ group: "g1", messages: reply("n2") }), /answered with a body that is not/, []],
+    ["a malformed message", answerWith([reply("n2", { term: "x" }), reply("n2")]), /does not take \(AppendEntriesReply\.term must be a whole number of 0 or more, got "x"\); it is dropped$/, [reply("n2")]],
+    ["a message with a bad command", answerWith([{ ...heartbeat("n1"), from: "n2", leaderId: "n2", entries: [{ term: 2, command: 7 }] }, reply("n2")]), /does not take \(AppendEntries\.entries \[0\]\.command must be a string, got 7\)/, [reply("n2")]],
+    ["a message from a node that is not a peer", answerWith([reply("n9"), reply("n2")]), /does not take \(n9 is not a peer of n1 \(its peers: n2, n3\)\)/, [reply("n2")]],
+    ["a message from another peer than the one answering", answerWith([reply("n3"), reply("n2")]), /does not take \(it is from n3\)/, [reply("n2")]],
+    ["a message for another node", answerWith([reply("n2", { to: "n3" }), reply("n2")]), /does not take \(the message is for n3, and this is n1\)/, [reply("n2")]],
+  ])("drops %s in a response, saying so once, and takes the good messages beside it", async (_what, body, line, taken) => {
     const n2 = await peer(200, body);
     const { transport, received, lines } = transportOf({ n2: n2.url, n3: "http://127.0.0.1:1" });
     transport.send(heartbeat("n2"));

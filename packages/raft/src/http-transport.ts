@@ -78,13 +78,13 @@ export function createHttpTransport<C>({ id, group, urls, checkCommand, receive,
    */
   function take(peer: string, url: string, text: string): string | undefined {
     if (closed || disconnected()) return undefined;
-    let body: Partial<AnswerBody<unknown>> | null;
+    let body: Partial<AnswerBody<unknown>> | null = null;
     try {
       body = JSON.parse(text) as Partial<AnswerBody<unknown>> | null;
     } catch {
-      return `${peer} at ${url} answered with a body that is not JSON; its messages are dropped`;
+      // not JSON: dropped below, as any body that is not an answer of this group
     }
-    if (body?.group !== group || !Array.isArray(body.messages)) return `${peer} at ${url} answered with no messages of group ${group} (got group ${JSON.stringify(body?.group)}); they are dropped`;
+    if (body?.group !== group || !Array.isArray(body.messages)) return `${peer} at ${url} answered with a body that is not {"group":"${group}","messages":[...]}; it is dropped`;
     let dropped: string | undefined;
     for (const value of body.messages) {
       const parsed = parseIncoming<C>(value, receiver);
