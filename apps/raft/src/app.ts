@@ -8,6 +8,7 @@ import { adminRoutes } from "./admin-routes.ts";
 import { ordersRoutes } from "./orders-routes.ts";
 import type { Link } from "./raft-node.ts";
 import { raftRoutes } from "./raft-routes.ts";
+import { raftWatchRoute } from "./watch-route.ts";
 
 export interface RaftAppDeps {
   config: RaftConfig;
@@ -23,7 +24,8 @@ export interface RaftAppDeps {
 /**
  * A node's HTTP face: the Raft messages its peers send it, the orders clients write and read, and
  * `/status`, which shows what Figure 2 calls its state: currentTerm, votedFor, the log's length,
- * commitIndex, lastApplied, the role and, on the leader, each peer's nextIndex and matchIndex.
+ * commitIndex, lastApplied, the role and, on the leader, each peer's nextIndex and matchIndex;
+ * `/watch` holds a watcher (the dashboard) until that changes.
  */
 export function createRaftApp({ config, raft, answer, orders, clock, logLine, link }: RaftAppDeps): Express {
   const urls = new Map(config.members.map((m) => [m.id, m.url]));
@@ -53,6 +55,7 @@ export function createRaftApp({ config, raft, answer, orders, clock, logLine, li
   app.get("/status", (_req, res) => {
     res.json(status());
   });
+  app.use(raftWatchRoute({ clock, status }));
   app.use(adminRoutes({ link, logLine, status }));
   app.use(notFoundRoute);
   app.use(jsonErrorHandler(logLine));
