@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, sameNode, silentLogger, type LogLine } from "@lab/service";
 import express, { type Express, type Response } from "express";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
+import { forward as forwardTo, ownPageOnly, readNodeIndex } from "./controls.ts";
 import { readLeadership, type WatchedNode } from "./leadership.ts";
+import { createPageStream } from "./page-stream.ts";
 import { TICK_MS, watchNode } from "./watcher.ts";
 
 export interface DashboardOptions {
@@ -17,8 +19,6 @@ export interface DashboardOptions {
 
 /** How long the cluster counts as busy after the last change: long enough to see a follower go disconnected. */
 const SETTLE_MS = 5000;
-/** The most updates a page gets in a second. */
-const MAX_UPDATES_PER_SECOND = 10;
 /** How many of the newest orders the page shows, as each node sees them. */
 const ORDERS_SHOWN = 6;
 
@@ -34,11 +34,7 @@ const ORDERS_SHOWN = 6;
 export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger }: DashboardOptions) {
   const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
   const nodes: WatchedNode[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
-  const streams = new Set<Response>();
   let lastChangeAt = 0;
-  let lastSentAt = 0;
-  let pending: NodeJS.Timeout | undefined;
-  let sent = "";
 
   /** Who leads now, read again from what every node last said (a node can change role at any time). */
   const leadership = () => readLeadership(nodes);
@@ -72,22 +68,8 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     nodes.some((n) => n.up && ((n.view?.followers ?? []) as { state: string; lag: { events: number | null } }[]).some((f) => f.state !== "disconnected" && (f.lag.events ?? 0) > 0));
 
   const state = () => ({ lang, nodes, leadership: leadership(), shownIds: shownIds() });
-  const broadcast = () => {
-    pending = undefined;
-    const data = JSON.stringify(state());
-    if (data === sent) return;
-    sent = data;
-    lastSentAt = Date.now();
-    for (const res of streams) res.write(`data: ${data}\n\n`);
-  };
-  /** Sends the new state to every page, at most MAX_UPDATES_PER_SECOND times a second. */
-  const changed = () => {
-    if (pending) return;
-    const wait = Math.max(0, lastSentAt + 1000 / MAX_UPDATES_PER_SECOND - Date.now());
-    pending = setTimeout(broadcast, wait);
-  };
 
-  /** Watches every node while at least one page is open: nobody looking costs nothing at all. */
+  /** Watches every node while at least one page is open. */
   let watchers: ReturnType<typeof watchNode>[] = [];
   const startWatching = () => {
     watchers = nodes.map((node) =>
@@ -104,7 +86,7 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
           node.view = view ?? node.view;
           const newOrders = view?.role === "leader" && noteOrders(nodes.indexOf(node), view);
           if (newOrders || (!wasBusy && busy())) for (const w of watchers) w.wake(); // every node is asked again at once: about the new orders, or because it is busy now
-          changed();
+          stream.changed();
         },
       }),
     );
@@ -113,24 +95,16 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     for (const w of watchers) w.stop();
     watchers = [];
   };
+  const stream = createPageStream({ state, onFirst: startWatching, onLast: stopWatching });
 
-  /** Sends a request to a node and answers with what it said (status and JSON), so the page sees the node's own errors. */
+  /** Sends a control to a node and answers with what it said; every node is asked again at once. */
   const forward = async (res: Response, url: string, body?: unknown) => {
-    try {
-      const reply = await request(url, { method: "POST", dispatcher, headers: body === undefined ? {} : { "content-type": "application/json" }, body: body === undefined ? null : JSON.stringify(body) });
-      res.status(reply.statusCode).json(await reply.body.json());
-    } catch (err) {
-      res.status(502).json({ ok: false, code: "NODE_UNREACHABLE", error: `${url} did not answer (${(err as { code?: string }).code ?? (err as Error).message})` });
-    }
+    await forwardTo(res, dispatcher, url, body);
     lastChangeAt = Date.now();
     for (const w of watchers) w.wake();
   };
   /** The node `param` names: its index in the dashboard's list, LEADER_URL first, then FOLLOWER_URLS. */
-  const nodeUrl = (param: string | string[] | undefined) => {
-    const index = Number(param);
-    if (!Number.isInteger(index) || index < 0 || index >= nodes.length) throw httpError(404, "NO_SUCH_NODE", `there is no node ${JSON.stringify(param)}; nodes are 0 to ${nodes.length - 1}`);
-    return nodes[index]!.url;
-  };
+  const nodeUrl = (param: string | string[] | undefined) => nodes[readNodeIndex(param, nodes.length)]!.url;
   /** Where writes go now: the current leader. */
   const leaderUrlNow = () => {
     const { leader } = leadership();
@@ -141,26 +115,8 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
   const app: Express = express();
   app.disable("x-powered-by");
   app.use(express.static(fileURLToPath(new URL("../public", import.meta.url)), { index: "index.html" }));
-  app.get("/stream", (req, res) => {
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    res.write(`data: ${JSON.stringify(state())}\n\n`);
-    streams.add(res);
-    if (streams.size === 1) startWatching();
-    req.on("close", () => {
-      streams.delete(res);
-      if (streams.size === 0) stopWatching();
-    });
-  });
-  // A page on another site, open in the same browser, could POST here (the dashboard listens on
-  // loopback, as the browser does); the browser names that page in Origin. The dashboard's own page
-  // comes from this host.
-  app.use("/api", (req, _res, next) => {
-    const origin = req.headers.origin;
-    if (origin !== undefined && hostOf(origin) !== req.headers.host) {
-      throw httpError(403, "CROSS_ORIGIN", `the dashboard's controls answer only its own page, not a page from ${JSON.stringify(origin)}`);
-    }
-    next();
-  });
+  app.get("/stream", stream.route);
+  app.use("/api", ownPageOnly);
   app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));
   app.post("/api/orders/:id/:action", (req, res) => {
     if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
@@ -186,21 +142,10 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     /** Stops watching and ends every page's stream. */
     async close() {
       stopWatching();
-      if (pending) clearTimeout(pending);
-      for (const res of streams) res.end();
-      streams.clear();
+      stream.close();
       await dispatcher.close();
     },
   };
 }
 
 export { TICK_MS };
-
-/** The host:port an Origin names, or "" for one that is not a URL (a sandboxed page says "null"). */
-function hostOf(origin: string): string {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return "";
-  }
-}
