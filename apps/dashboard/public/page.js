@@ -1,8 +1,28 @@
 // What both pages of the dashboard (the chapter's, index.html, and the Raft group's, raft.html)
-// do alike: their language (?lang=ja in the address, the 日本語 button, or the lab's), the status
-// line that says how a control went, the create-order form, and the stream of states the
-// dashboard server pushes (/stream).
-import { setText } from "./dom.js";
+// do alike: their language (?lang=ja in the address, the 日本語 button, or the lab's), the
+// create-order form and the status line under it that says how a control went, and the stream
+// of states the dashboard server pushes (/stream).
+import { el, setText } from "./dom.js";
+
+/** The language buttons, in `nav#langs`. */
+function makeLangButtons(nav) {
+  nav.append(el("button", { type: "button", id: "lang-en" }, "English"), el("button", { type: "button", id: "lang-ja" }, "日本語"));
+}
+
+/** The write form, in `section#write`: it writes to the current leader, which `#write-to` names. */
+function makeWriteForm(section, t) {
+  section.append(
+    el("h2", { id: "write-heading" }, el("span", { "data-text": "write" }, t.write), el("span", { id: "write-to" })),
+    el(
+      "form",
+      { id: "create-form" },
+      el("label", { for: "order-id", "data-text": "orderId" }, t.orderId),
+      el("input", { id: "order-id", name: "id", value: "o-1", autocomplete: "off", pattern: "[A-Za-z0-9][A-Za-z0-9._:\\-]{0,63}", required: "" }),
+      el("button", { type: "submit", "data-text": "create" }, t.create),
+    ),
+    el("p", { id: "message", role: "status", "aria-live": "polite" }),
+  );
+}
 
 /**
  * Starts a page. `texts` are its words by language; `render(t, state, lang)` draws a state (again
@@ -17,6 +37,8 @@ export function startPage({ texts, render, detail }) {
   const $ = (id) => document.getElementById(id);
   const t = () => texts[lang] ?? texts.en;
   const draw = () => state && render(t(), state, lang);
+  makeLangButtons($("langs"));
+  makeWriteForm($("write"), t());
 
   /**
    * Sends a control through the dashboard server and says how it went; resolves to whether the

@@ -1,22 +1,13 @@
-import { listen, type Listening } from "@lab/service";
 import { request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDashboard } from "./dashboard.ts";
+import { serveDashboards } from "./test-support.ts";
 
-let dashboard: ReturnType<typeof createDashboard> | undefined;
-let server: Listening | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await dashboard?.close();
-  server = dashboard = undefined;
-});
+const serve = serveDashboards();
 
 /** A dashboard watching nothing that answers (port 9): a control it forwards gets 502, one it refuses gets its own error. */
 async function start() {
-  dashboard = createDashboard({ leaderUrl: "http://127.0.0.1:9", followerUrls: ["http://127.0.0.1:9"] });
-  server = await listen(dashboard.app, { host: "127.0.0.1", port: 0 });
-  return server.url;
+  return serve(createDashboard({ leaderUrl: "http://127.0.0.1:9", followerUrls: ["http://127.0.0.1:9"] }));
 }
 
 async function post(url: string, headers: Record<string, string>) {

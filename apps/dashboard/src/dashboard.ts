@@ -1,11 +1,8 @@
-import { fileURLToPath } from "node:url";
-import { httpError, jsonErrorHandler, notFoundRoute, readJsonObject, sameNode, silentLogger, type LogLine } from "@lab/service";
-import express, { type Express, type Response } from "express";
-import { Agent } from "undici";
-import { forward as forwardTo, ownPageOnly, readNodeIndex } from "./controls.ts";
+import { httpError, readJsonObject, sameNode, silentLogger, type LogLine } from "@lab/service";
+import express, { type Response } from "express";
 import { readLeadership, type WatchedNode } from "./leadership.ts";
-import { createPageStream } from "./page-stream.ts";
-import { TICK_MS, watchNode } from "./watcher.ts";
+import { createPageServer } from "./page-server.ts";
+import { TICK_MS } from "./watcher.ts";
 
 export interface DashboardOptions {
   /** LEADER_URL: the node started as the leader; taken for the leader until the nodes say otherwise. */
@@ -32,7 +29,6 @@ const ORDERS_SHOWN = 6;
  * script are files in `public/`, with nothing from a CDN.
  */
 export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger }: DashboardOptions) {
-  const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
   const nodes: WatchedNode[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
   let lastChangeAt = 0;
 
@@ -69,42 +65,6 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
 
   const state = () => ({ lang, nodes, leadership: leadership(), shownIds: shownIds() });
 
-  /** Watches every node while at least one page is open. */
-  let watchers: ReturnType<typeof watchNode>[] = [];
-  const startWatching = () => {
-    watchers = nodes.map((node) =>
-      watchNode({
-        url: node.url,
-        dispatcher,
-        ids: shownIds,
-        busy,
-        onView(view) {
-          const wasBusy = busy();
-          // A change: a new version, a node coming back, or one going down (not each failed attempt after).
-          if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
-          node.up = view !== null;
-          node.view = view ?? node.view;
-          const newOrders = view?.role === "leader" && noteOrders(nodes.indexOf(node), view);
-          if (newOrders || (!wasBusy && busy())) for (const w of watchers) w.wake(); // every node is asked again at once: about the new orders, or because it is busy now
-          stream.changed();
-        },
-      }),
-    );
-  };
-  const stopWatching = () => {
-    for (const w of watchers) w.stop();
-    watchers = [];
-  };
-  const stream = createPageStream({ state, onFirst: startWatching, onLast: stopWatching });
-
-  /** Sends a control to a node and answers with what it said; every node is asked again at once. */
-  const forward = async (res: Response, url: string, body?: unknown) => {
-    await forwardTo(res, dispatcher, url, body);
-    lastChangeAt = Date.now();
-    for (const w of watchers) w.wake();
-  };
-  /** The node `param` names: its index in the dashboard's list, LEADER_URL first, then FOLLOWER_URLS. */
-  const nodeUrl = (param: string | string[] | undefined) => nodes[readNodeIndex(param, nodes.length)]!.url;
   /** Where writes go now: the current leader. */
   const leaderUrlNow = () => {
     const { leader } = leadership();
@@ -112,40 +72,51 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
     return nodes[leader]!.url;
   };
 
-  const app: Express = express();
-  app.disable("x-powered-by");
-  app.use(express.static(fileURLToPath(new URL("../public", import.meta.url)), { index: "index.html" }));
-  app.get("/stream", stream.route);
-  app.use("/api", ownPageOnly);
-  app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));
-  app.post("/api/orders/:id/:action", (req, res) => {
-    if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
-    return forward(res, `${leaderUrlNow()}/orders/${encodeURIComponent(req.params.id)}/${req.params.action}`);
-  });
-  app.post("/api/nodes/:i/apply-lag", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/apply-lag`, readJsonObject(req, '{"applyLagMs":3000}')));
-  app.post("/api/nodes/:i/pause", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/pause`, req.body ?? {}));
-  app.post("/api/nodes/:i/resume", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/resume`));
-  app.post("/api/nodes/:i/restart", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/restart`));
-  app.post("/api/nodes/:i/promote", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/promote`));
-  // Only to a node the dashboard watches: the page says which leader it means, and the dashboard forwards nowhere else.
-  app.post("/api/nodes/:i/follow", express.json({ limit: 1024 }), (req, res) => {
-    const wanted = readJsonObject(req, `{"leaderUrl":${JSON.stringify(nodes[0]!.url)}}`).leaderUrl;
-    const upstream = nodes.find((n) => typeof wanted === "string" && sameNode(n.url, wanted));
-    if (!upstream) throw httpError(400, "NOT_WATCHED", `leaderUrl must be a node this dashboard watches (${nodes.map((n) => n.url).join(", ")}), got ${JSON.stringify(wanted)}`);
-    return forward(res, `${nodeUrl(req.params.i)}/admin/follow`, { leaderUrl: upstream.url });
-  });
-  app.use(notFoundRoute);
-  app.use(jsonErrorHandler(logLine));
-
-  return {
-    app,
-    /** Stops watching and ends every page's stream. */
-    async close() {
-      stopWatching();
-      stream.close();
-      await dispatcher.close();
+  return createPageServer({
+    page: "index.html",
+    nodes,
+    state,
+    watch: (node, server) => ({
+      ids: shownIds,
+      busy,
+      onView(view) {
+        const wasBusy = busy();
+        // A change: a new version, a node coming back, or one going down (not each failed attempt after).
+        if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
+        node.up = view !== null;
+        node.view = view ?? node.view;
+        const newOrders = view?.role === "leader" && noteOrders(nodes.indexOf(node), view);
+        if (newOrders || (!wasBusy && busy())) server.wake(); // every node is asked again at once: about the new orders, or because it is busy now
+        server.changed();
+      },
+    }),
+    routes(app, { nodeUrl, ...server }) {
+      /** Sends a control to a node and answers with what it said; every node is asked again at once. */
+      const forward = async (res: Response, url: string, body?: unknown) => {
+        await server.forward(res, url, body);
+        lastChangeAt = Date.now();
+        server.wake();
+      };
+      app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));
+      app.post("/api/orders/:id/:action", (req, res) => {
+        if (req.params.action !== "confirm" && req.params.action !== "cancel") throw httpError(404, "NO_SUCH_ROUTE", "an order can be confirmed or canceled");
+        return forward(res, `${leaderUrlNow()}/orders/${encodeURIComponent(req.params.id)}/${req.params.action}`);
+      });
+      app.post("/api/nodes/:i/apply-lag", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/apply-lag`, readJsonObject(req, '{"applyLagMs":3000}')));
+      app.post("/api/nodes/:i/pause", express.json({ limit: 1024 }), (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/pause`, req.body ?? {}));
+      app.post("/api/nodes/:i/resume", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/resume`));
+      app.post("/api/nodes/:i/restart", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/restart`));
+      app.post("/api/nodes/:i/promote", (req, res) => forward(res, `${nodeUrl(req.params.i)}/admin/promote`));
+      // Only to a node the dashboard watches: the page says which leader it means, and the dashboard forwards nowhere else.
+      app.post("/api/nodes/:i/follow", express.json({ limit: 1024 }), (req, res) => {
+        const wanted = readJsonObject(req, `{"leaderUrl":${JSON.stringify(nodes[0]!.url)}}`).leaderUrl;
+        const upstream = nodes.find((n) => typeof wanted === "string" && sameNode(n.url, wanted));
+        if (!upstream) throw httpError(400, "NOT_WATCHED", `leaderUrl must be a node this dashboard watches (${nodes.map((n) => n.url).join(", ")}), got ${JSON.stringify(wanted)}`);
+        return forward(res, `${nodeUrl(req.params.i)}/admin/follow`, { leaderUrl: upstream.url });
+      });
     },
-  };
+    logLine,
+  });
 }
 
 export { TICK_MS };
