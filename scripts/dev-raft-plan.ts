@@ -29,3 +29,19 @@ export function planRaftDev(env: Record<string, string | undefined>): RaftDevPro
     env: { RAFT_ID: id, RAFT_PEERS: peers, PORT: String(firstPort + i), DATA_DIR: dataDir ? `${dataDir}/${id}` : "" },
   }));
 }
+
+/** What `pnpm dev:raft` is asked for on its command line: `--dashboard` also starts the live dashboard on the group. */
+export function readDevRaftFlags(args: readonly string[]): { dashboard: boolean } {
+  for (const arg of args) if (arg !== "--dashboard") throw new Error(`unknown option ${JSON.stringify(arg)}: the one option is --dashboard (also start the live dashboard on the group)`);
+  return { dashboard: args.includes("--dashboard") };
+}
+
+/**
+ * The live dashboard `pnpm dev:raft --dashboard` starts beside the group: on DASHBOARD_PORT
+ * (3100, as with `pnpm dev`), watching every node (RAFT_URLS). Throws when that port is a node's.
+ */
+export function planRaftDashboard(env: Record<string, string | undefined>, nodes: readonly RaftDevProcess[]): { port: number; env: Record<string, string> } {
+  const port = readWholeNumber(env, "DASHBOARD_PORT", 3100, { min: 1, max: 65535 });
+  if (nodes.some((n) => n.port === port)) throw new Error(`DASHBOARD_PORT=${port} is a node's port (${nodes.map((n) => n.port).join(", ")}): pick another DASHBOARD_PORT or RAFT_PORT`);
+  return { port, env: { DASHBOARD_PORT: String(port), RAFT_URLS: nodes.map((n) => `http://127.0.0.1:${n.port}`).join(",") } };
+}

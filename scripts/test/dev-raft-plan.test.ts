@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planRaftDev } from "../dev-raft-plan.ts";
+import { planRaftDashboard, planRaftDev, readDevRaftFlags } from "../dev-raft-plan.ts";
 
 describe("pnpm dev:raft -> what it starts", () => {
   it("by default: three nodes on 4000-4002, one group (the same RAFT_PEERS for all)", () => {
@@ -30,5 +30,19 @@ describe("pnpm dev:raft -> what it starts", () => {
     [{ RAFT_PORT: "65535" }, "RAFT_PORT must be a whole number from 1 to 65533"],
   ])("refuses %j", (env, message) => {
     expect(() => planRaftDev(env)).toThrow(message);
+  });
+});
+
+describe("pnpm dev:raft --dashboard -> the live dashboard beside the group", () => {
+  it("on 3100, watching every node of the group", () => {
+    expect(readDevRaftFlags([])).toEqual({ dashboard: false });
+    expect(readDevRaftFlags(["--dashboard"])).toEqual({ dashboard: true });
+    expect(planRaftDashboard({}, planRaftDev({}))).toEqual({ port: 3100, env: { DASHBOARD_PORT: "3100", RAFT_URLS: "http://127.0.0.1:4000,http://127.0.0.1:4001,http://127.0.0.1:4002" } });
+    expect(planRaftDashboard({ DASHBOARD_PORT: "3200" }, planRaftDev({ RAFT_NODES: "5", RAFT_PORT: "4100" })).env).toEqual({ DASHBOARD_PORT: "3200", RAFT_URLS: "http://127.0.0.1:4100,http://127.0.0.1:4101,http://127.0.0.1:4102,http://127.0.0.1:4103,http://127.0.0.1:4104" });
+  });
+
+  it("refuses another option, and a DASHBOARD_PORT that is a node's", () => {
+    expect(() => readDevRaftFlags(["--dashbord"])).toThrow('unknown option "--dashbord": the one option is --dashboard');
+    expect(() => planRaftDashboard({ DASHBOARD_PORT: "4001" }, planRaftDev({}))).toThrow("DASHBOARD_PORT=4001 is a node's port (4000, 4001, 4002)");
   });
 });
