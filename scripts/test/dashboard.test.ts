@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
 import { createDashboard } from "@lab/dashboard";
 import { listen } from "@lab/service";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cluster.ts";
+import { expectOnOneScreen, haveChromium, launchChromium } from "./chromium.ts";
 
 /**
  * The live dashboard in a real browser: Debian's Chromium (CHROMIUM_PATH, or /usr/bin/chromium),
@@ -14,10 +14,7 @@ import { sendJson, startCluster, type Cluster, type ClusterOptions } from "../cl
  * this machine the test is skipped, saying so; CI installs it and sets REQUIRE_BROWSER (.ci/run),
  * so there it runs or fails.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.REQUIRE_BROWSER) throw new Error(`REQUIRE_BROWSER is set but there is no Chromium at ${CHROMIUM}`);
-if (!haveChromium) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+const withChromium = haveChromium("dashboard browser test");
 
 /** A cluster on loopback, the dashboard watching every node of it, and Chromium to open it in; `close` ends all three. */
 async function startWatchedCluster(options: ClusterOptions) {
@@ -31,10 +28,7 @@ async function startWatchedCluster(options: ClusterOptions) {
     await cluster.close();
   };
   try {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launchChromium();
     return { cluster, server, browser, close: () => close(browser) };
   } catch (err) {
     await close();
@@ -43,20 +37,7 @@ async function startWatchedCluster(options: ClusterOptions) {
 }
 type WatchedCluster = Awaited<ReturnType<typeof startWatchedCluster>>;
 
-/** Fails unless each of `boxes` ([what, selector]) is inside the page's window, and the page does not scroll. */
-async function expectOnOneScreen(page: Page, boxes: [string, string][]) {
-  const { width, height } = page.viewportSize()!;
-  for (const [what, selector] of boxes) {
-    const box = await page.locator(selector).boundingBox();
-    expect(box, `${what}: where it is`).not.toBeNull();
-    expect(box!.y + box!.height, `${what}: bottom, in a ${width}x${height} window`).toBeLessThanOrEqual(height);
-    expect(box!.x + box!.width, `${what}: right edge, in a ${width}x${height} window`).toBeLessThanOrEqual(width);
-  }
-  const scrolled = await page.locator("html").evaluate((node) => ({ width: node.scrollWidth, height: node.scrollHeight }));
-  expect(scrolled, "the page's size: no scrolling").toEqual({ width, height });
-}
-
-describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
+describe.skipIf(!withChromium)("the live dashboard, in Chromium", () => {
   let watched: WatchedCluster;
   let cluster: Cluster;
   let page: Page;
@@ -158,7 +139,7 @@ describe.skipIf(!haveChromium)("the live dashboard, in Chromium", () => {
   });
 });
 
-describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromium", () => {
+describe.skipIf(!withChromium)("the live dashboard at projector sizes, in Chromium", () => {
   let watched: WatchedCluster;
 
   beforeAll(async () => {
@@ -198,7 +179,7 @@ describe.skipIf(!haveChromium)("the live dashboard at projector sizes, in Chromi
   }, 20_000);
 });
 
-describe.skipIf(!haveChromium)("the live dashboard through a failover, in Chromium", () => {
+describe.skipIf(!withChromium)("the live dashboard through a failover, in Chromium", () => {
   let watched: WatchedCluster;
   let cluster: Cluster;
   let page: Page;
