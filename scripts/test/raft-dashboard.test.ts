@@ -76,7 +76,7 @@ describe.skipIf(!withChromium)("the dashboard on a Raft group of three, in Chrom
       await shows(`.raft-lane[data-node="${id}"] .cell.applied`, new RegExp(`^${index}$`));
       await shows(`.raft-lane[data-node="${id}"] .detail`, `log ${index} · commitIndex ${index} · lastApplied ${index}`);
     }
-    for (const id of group.ids.filter((n) => n !== first.id)) await shows(`.raft-lane[data-node="${id}"] .progress`, `${first.id}, the leader, has matchIndex ${index} · nextIndex ${index + 1}`);
+    for (const id of group.ids.filter((n) => n !== first.id)) await shows(`.raft-lane[data-node="${id}"] .progress`, `the leader's matchIndex ${index} · nextIndex ${index + 1}`);
     expect(await page.locator(`.raft-lane[data-node="${first.id}"] .progress`).isHidden(), "the leader's own lane has no matchIndex").toBe(true);
   }, 20_000);
 

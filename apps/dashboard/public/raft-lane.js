@@ -68,7 +68,8 @@ export function makeRaftLane(index, send) {
       // What the leader knows of this node: how far its log is known to match the leader's (matchIndex), and the next entry it sends it (nextIndex).
       const seen = leader?.peers?.find((p) => p.id === v?.id);
       show(progress, seen !== undefined);
-      setText(progress, seen ? t.progress(leader.id, seen) : "");
+      setText(progress, seen ? t.progress(seen) : "");
+      setAttr(progress, "title", seen ? `${leader.id}: GET /status → peers` : null);
 
       disconnect.disabled = !n.up || cut;
       reconnect.disabled = !n.up || !cut;

@@ -6,8 +6,8 @@ import { startPage } from "./page.js";
 import { makeRaftLane } from "./raft-lane.js";
 import { RAFT_TEXT } from "./raft-text.js";
 
-/** The narrowest a track's cell may be, in rem: as many cells as fit, from MIN_CELLS to MAX_CELLS. */
-const CELL_REM = 2.1;
+/** The narrowest a track's cell may be, in the lanes' em: as many cells as fit, from MIN_CELLS to MAX_CELLS. */
+const CELL_EM = 2.1;
 const MIN_CELLS = 6;
 const MAX_CELLS = 30;
 
@@ -19,8 +19,9 @@ function render(t, state, lang) {
   setText($("mode"), t.mode(nodes.length, majority, nodes.find((n) => n.up && n.view)?.view));
   while (lanes.length < nodes.length) lanes.push(makeRaftLane(lanes.length, send));
   placeChildren($("lanes"), lanes.map((lane) => lane.node));
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
-  const cells = Math.max(MIN_CELLS, Math.min(MAX_CELLS, Math.floor(lanes[0].track.node.clientWidth / (CELL_REM * rem))));
+  setAttr($("lanes"), "data-count", nodes.length); // the fewer the lanes, the larger their type (raft.css)
+  const em = parseFloat(getComputedStyle($("lanes")).fontSize);
+  const cells = Math.max(MIN_CELLS, Math.min(MAX_CELLS, Math.floor(lanes[0].track.node.clientWidth / (CELL_EM * em))));
   $("lanes").style.setProperty("--cells", String(cells));
   // The newest indexes of the longest log, so that a node behind shows what it lacks.
   const last = Math.max(0, ...nodes.map((n) => n.view?.logLength ?? 0));
