@@ -24,6 +24,8 @@ const size = smoke
   ? { samples: 20, pollingSamples: 4, hopSamples: 20, windowMs: 700, rounds: 1, loadedMs: 700, backlog: 2_000, tailSmall: 1_000, tailLarge: 10_000, tailReads: 20, failovers: 1 }
   : { samples: 500, pollingSamples: 60, hopSamples: 500, windowMs: 1_000, rounds: 20, loadedMs: 5_000, backlog: 100_000, tailSmall: 10_000, tailLarge: 1_000_000, tailReads: 200, failovers: 7 };
 const CLIENTS = 16;
+/** The longer BATCH_WAIT_MS one setup of eight followers runs with, next to the default. */
+const BATCHED_WAIT_MS = 200;
 /** How long the dashboard's idle measure leaves the cluster without writes. */
 const DASHBOARD_IDLE_MS = smoke ? 1000 : 5000;
 /** The followers run with the default BATCH_WAIT_MS and LONG_POLL_MS; the docs name them. */
@@ -127,17 +129,20 @@ function cpuMs(pid: number): number {
 
 /** The leaders the throughput rounds compare with the bare handler: how many followers each has, and how they fetch. */
 const SETUPS = [
-  { name: "long", followers: 1, longPoll: true },
-  { name: "polled", followers: 1, longPoll: false },
-  { name: "alone", followers: 0, longPoll: true },
-  { name: "three", followers: 3, longPoll: true },
-  { name: "eight", followers: 8, longPoll: true },
+  { name: "long", followers: 1, longPoll: true, env: {} },
+  { name: "polled", followers: 1, longPoll: false, env: {} },
+  { name: "alone", followers: 0, longPoll: true, env: {} },
+  { name: "three", followers: 3, longPoll: true, env: {} },
+  { name: "eight", followers: 8, longPoll: true, env: {} },
+  // The same eight fetching at most five times a second under a stream instead of twenty: what a fetch's fixed cost weighs.
+  { name: "eightBatched", followers: 8, longPoll: true, env: { BATCH_WAIT_MS: String(BATCHED_WAIT_MS) } },
 ] as const;
 type SetupName = (typeof SETUPS)[number]["name"];
 
 /**
  * The bare Express handler and the leaders of SETUPS (with one follower long-polling or polling,
- * with none, with three and with eight) in alternating windows: bare, leader, bare, next
+ * with none, with three and with eight, and eight again with a longer BATCH_WAIT_MS) in
+ * alternating windows: bare, leader, bare, next
  * leader, bare, ... Each leader window is compared with the mean of the bare windows on either
  * side of it, so a drift in the machine's load (this machine is shared) cancels out instead of
  * landing on one side. The leader with no follower tells the leader's own work (deciding,
@@ -151,7 +156,7 @@ async function measureThroughput() {
   for (const setup of SETUPS) {
     const leader = await startLeader();
     const followers: Server[] = [];
-    for (let i = 0; i < setup.followers; i++) followers.push(await startFollower(leader.url, setup.longPoll));
+    for (let i = 0; i < setup.followers; i++) followers.push(await startFollower(leader.url, setup.longPoll, setup.env));
     leaders.push({ name: setup.name, leader, followers });
   }
   for (const url of [bare.url, ...leaders.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
@@ -597,18 +602,20 @@ const sections = {
       ...rows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
 
-    const { three, eight } = throughput;
+    const { three, eight, eightBatched } = throughput;
     const versusNone = (r: number) => `${percent(r / alone.ratio)} of the leader with none`;
-    const manyRows: [string, string, string, string, string][] = [
-      ["write throughput (% of bare Express in the same rounds)", `${percent(alone.ratio)}`, `${percent(long.ratio)} (${versusNone(long.ratio)})`, `${percent(three.ratio)} (${versusNone(three.ratio)})`, `${percent(eight.ratio)} (${versusNone(eight.ratio)})`],
-      ["middle half of the rounds", spread(alone.ratioQuartiles), spread(long.ratioQuartiles), spread(three.ratioQuartiles), spread(eight.ratioQuartiles)],
-      ["CPU per write: leader", us(alone.leaderCpu), `${us(long.leaderCpu)} (${percentOver(long.leaderCpu, alone.leaderCpu)})`, `${us(three.leaderCpu)} (${percentOver(three.leaderCpu, alone.leaderCpu)})`, `${us(eight.leaderCpu)} (${percentOver(eight.leaderCpu, alone.leaderCpu)})`],
-      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), `${us(three.followerCpu)} (${us(3 * three.followerCpu)})`, `${us(eight.followerCpu)} (${us(8 * eight.followerCpu)})`],
-      ["requests to the leader per event replicated (fetches + progress reports)", "", long.requestsPerEvent.toFixed(3), three.requestsPerEvent.toFixed(3), eight.requestsPerEvent.toFixed(3)],
+    const followed = [long, three, eight, eightBatched];
+    const manyRows: string[][] = [
+      ["write throughput (% of bare Express in the same rounds)", percent(alone.ratio), ...followed.map((s) => `${percent(s.ratio)} (${versusNone(s.ratio)})`)],
+      ["middle half of the rounds", spread(alone.ratioQuartiles), ...followed.map((s) => spread(s.ratioQuartiles))],
+      ["CPU per write: leader", us(alone.leaderCpu), ...followed.map((s) => `${us(s.leaderCpu)} (${percentOver(s.leaderCpu, alone.leaderCpu)})`)],
+      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...[3, 8, 8].map((n, i) => `${us(followed[i + 1]!.followerCpu)} (${us(n * followed[i + 1]!.followerCpu)})`)],
+      ["events per fetch", "", ...followed.map((s) => s.eventsPerFetch.toFixed(0))],
+      ["requests to the leader per event replicated (fetches + progress reports)", "", ...followed.map((s) => s.requestsPerEvent.toFixed(3))],
     ];
     const manyTable = [
-      "| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers |",
-      "| --- | --- | --- | --- | --- |",
+      `| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers | 8 followers, BATCH_WAIT_MS=${BATCHED_WAIT_MS} |`,
+      "| --- | --- | --- | --- | --- | --- |",
       ...manyRows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
     const hopTable = [
@@ -733,9 +740,11 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, next leader, bare, ...)
-  for ${size.rounds} rounds: five leaders, one with a long-polling follower, one with a polling
+  for ${size.rounds} rounds: six leaders, one with a long-polling follower, one with a polling
   follower, one with no follower (which shows what the leader's own work costs apart from
-  replication), one with three and one with eight long-polling followers. Every process runs
+  replication), one with three and two with eight long-polling followers, the second of them with
+  \`BATCH_WAIT_MS=${BATCHED_WAIT_MS}\` (a follower under a stream fetches at most five times a second
+  instead of twenty), which shows what the fixed cost of a fetch weighs against the events it brings. Every process runs
   throughout, so the followers of the leaders not being measured send their heartbeats meanwhile. Writes/s are the median of the rounds; the percentage is the median
   over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
   just before and just after it, so that a drift in the machine's load cancels out; the range
