@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
+import { httpError, jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
 import express, { type Express, type Response } from "express";
 import { Agent } from "undici";
 import { forward, ownPageOnly, readNodeIndex } from "./controls.ts";
@@ -58,6 +58,8 @@ export function createPageServer({ page, nodes, state, watch, routes, logLine }:
 
   const app: Express = express();
   app.disable("x-powered-by");
+  // Both views' files share public/: another view's page would open on a stream it cannot draw.
+  app.use((req, _res, next) => next(req.path.endsWith(".html") && req.path !== `/${page}` ? httpError(404, "NO_SUCH_ROUTE", `no page ${req.path} here: this dashboard draws ${page}, at /`) : undefined));
   app.use(express.static(fileURLToPath(new URL("../public", import.meta.url)), { index: page }));
   app.get("/stream", stream.route);
   app.use("/api", ownPageOnly);

@@ -1,5 +1,6 @@
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
+import { createDashboard } from "./dashboard.ts";
 import { createRaftDashboard } from "./raft-dashboard.ts";
 import { serveDashboards } from "./test-support.ts";
 
@@ -43,5 +44,14 @@ describe("the Raft view's controls", () => {
     const missing = await request(`${url}/api/nope`);
     expect(missing.statusCode).toBe(404);
     expect(await missing.body.json()).toMatchObject({ ok: false, code: "NO_SUCH_ROUTE" });
+  });
+
+  it("does not serve the leader-and-followers page, whose stream it does not send (nor the other way round)", async () => {
+    const chapters = await request(`${await start()}/index.html`);
+    expect(chapters.statusCode).toBe(404);
+    expect(await chapters.body.json()).toMatchObject({ ok: false, code: "NO_SUCH_ROUTE", error: expect.stringContaining("raft.html") });
+    const raft = await request(`${await serve(createDashboard({ leaderUrl: "http://127.0.0.1:9", followerUrls: [] }))}/raft.html`);
+    expect(raft.statusCode).toBe(404);
+    expect(await raft.body.json()).toMatchObject({ ok: false, code: "NO_SUCH_ROUTE", error: expect.stringContaining("index.html") });
   });
 });
