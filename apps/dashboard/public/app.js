@@ -21,8 +21,9 @@ function render(t, state, lang) {
   show($("two-leaders"), claiming.length > 1);
   show($("legend-diverged"), parts.some((p, i) => p.role === "leader" && i !== leader && state.nodes[i].up));
   setText($("two-leaders"), claiming.length > 1 ? t.twoLeaders(claiming.map((i) => `${nameOf(state, i)} (${t.epoch(parts[i].epoch)})`)) : "");
-  lanes.render(t, state);
-  orders.render(t, state, drawingOrder(state));
+  const order = drawingOrder(state);
+  lanes.render(t, state, order);
+  orders.render(t, state, order);
   log.render(t, lang, lead);
 }
 

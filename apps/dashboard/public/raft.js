@@ -5,10 +5,9 @@ import { el, placeChildren, setAttr, setText } from "./dom.js";
 import { startPage } from "./page.js";
 import { makeRaftLane } from "./raft-lane.js";
 import { RAFT_TEXT } from "./raft-text.js";
+import { cellsThatFit } from "./track.js";
 
-/** The narrowest a track's cell may be, in the lanes' em: as many cells as fit, from MIN_CELLS to MAX_CELLS. */
-const CELL_EM = 2.1;
-const MIN_CELLS = 6;
+/** The most cells a track shows (cells are sized in the lanes' em, which grows as members are fewer). */
 const MAX_CELLS = 30;
 
 const $ = (id) => document.getElementById(id);
@@ -20,8 +19,7 @@ function render(t, state, lang) {
   while (lanes.length < nodes.length) lanes.push(makeRaftLane(lanes.length, send));
   placeChildren($("lanes"), lanes.map((lane) => lane.node));
   setAttr($("lanes"), "data-count", nodes.length); // the fewer the lanes, the larger their type (raft.css)
-  const em = parseFloat(getComputedStyle($("lanes")).fontSize);
-  const cells = Math.max(MIN_CELLS, Math.min(MAX_CELLS, Math.floor(lanes[0].track.node.clientWidth / (CELL_EM * em))));
+  const cells = cellsThatFit(lanes[0].track, { sizedBy: $("lanes"), max: MAX_CELLS });
   $("lanes").style.setProperty("--cells", String(cells));
   // The newest indexes of the longest log, so that a node behind shows what it lacks.
   const last = Math.max(0, ...nodes.map((n) => n.view?.logLength ?? 0));

@@ -4,6 +4,16 @@ import { el, setAttr, setClass, setText } from "./dom.js";
 /** The sign a cell of a kind carries besides its colour: an offset another leader wrote otherwise. */
 const SIGNS = { diverged: "≠" };
 
+/** The narrowest a cell may be, in the font size of the element the lanes are sized by. */
+const CELL_EMS = 2.1;
+const MIN_CELLS = 6;
+
+/** How many cells fit in `track` now, from MIN_CELLS to `max`: the same for every lane, so their columns line up. */
+export function cellsThatFit(track, { sizedBy, max }) {
+  const em = parseFloat(getComputedStyle(sizedBy).fontSize);
+  return Math.max(MIN_CELLS, Math.min(max, Math.floor(track.node.clientWidth / (CELL_EMS * em))));
+}
+
 /** A track of `cells` cells; `draw` gives each its offset's kind, or hides a cell past the head. */
 export function makeTrack() {
   const node = el("div", { class: "track" });

@@ -1,4 +1,4 @@
-import { httpError } from "@lab/service";
+import { httpError, parseWholeNumber } from "@lab/service";
 import type { NextFunction, Request, Response } from "express";
 import { request, type Dispatcher } from "undici";
 
@@ -27,8 +27,8 @@ export async function forward(res: Response, dispatcher: Dispatcher, url: string
 
 /** The node a route's `:i` names: its index in the dashboard's list of `count` nodes; 404 NO_SUCH_NODE for anything else. */
 export function readNodeIndex(param: string | string[] | undefined, count: number): number {
-  const index = Number(param);
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw httpError(404, "NO_SUCH_NODE", `there is no node ${JSON.stringify(param)}; nodes are 0 to ${count - 1}`);
+  const index = typeof param === "string" ? parseWholeNumber(param) : undefined;
+  if (index === undefined || index >= count) throw httpError(404, "NO_SUCH_NODE", `there is no node ${JSON.stringify(param)}; nodes are 0 to ${count - 1}`);
   return index;
 }
 

@@ -2,7 +2,6 @@ import { httpError, readJsonObject, sameNode, silentLogger, type LogLine } from 
 import express, { type Response } from "express";
 import { readLeadership, type WatchedNode } from "./leadership.ts";
 import { createPageServer } from "./page-server.ts";
-import { TICK_MS } from "./watcher.ts";
 
 export interface DashboardOptions {
   /** LEADER_URL: the node started as the leader; taken for the leader until the nodes say otherwise. */
@@ -119,4 +118,3 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
   });
 }
 
-export { TICK_MS };
