@@ -1,3 +1,4 @@
+import { refuseWebPages } from "@lab/node";
 import type { LogLine } from "@lab/service";
 import { Router } from "express";
 import type { Link } from "./raft-node.ts";
@@ -9,15 +10,18 @@ import type { Link } from "./raft-node.ts";
  * it is sent refused; clients still reach it, as they would a node on the wrong side of a
  * partition. That is how the runaway server is shown by hand: a follower cut off keeps timing
  * out. Both answer the node's /status; asking twice changes nothing the second time. The group
- * listens on loopback only (RAFT_PEERS allows no other address), so these routes are too.
+ * listens on loopback only (RAFT_PEERS allows no other address), so these routes are too; and, as
+ * every node's admin routes, they refuse a request a web page sent (an Origin).
  */
 export function adminRoutes({ link, logLine, status }: { link: Link; logLine: LogLine; status(): Record<string, unknown> }): Router {
   const router = Router();
-  router.post("/admin/disconnect", (_req, res) => {
+  router.post("/admin/disconnect", (req, res) => {
+    refuseWebPages(req);
     if (link.set(true)) logLine("disconnected (POST /admin/disconnect): every Raft message to and from the other members is dropped; clients still reach this node");
     res.json(status());
   });
-  router.post("/admin/reconnect", (_req, res) => {
+  router.post("/admin/reconnect", (req, res) => {
+    refuseWebPages(req);
     if (link.set(false)) logLine("reconnected (POST /admin/reconnect): Raft messages flow again");
     res.json(status());
   });

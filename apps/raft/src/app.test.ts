@@ -230,6 +230,16 @@ describe("a node cut off from the others (POST /admin/disconnect, /admin/reconne
     expect((await order(g, "n3", "o-1")).status).toBe(200);
   });
 
+  it("refuses a request a web page sent (its Origin), and stays as it was", async () => {
+    const g = await start();
+    await g.elect();
+    for (const action of ["disconnect", "reconnect"]) {
+      const reply = await g.send("POST", `${g.urlOf("n3")}/admin/${action}`, undefined, { origin: "https://example.com" });
+      expect(reply, action).toMatchObject({ status: 403, body: { ok: false, code: "ADMIN_LOOPBACK_ONLY" } });
+    }
+    expect((await g.status("n3")).disconnected).toBe(false);
+  });
+
   it("with PRE_VOTE=false, a node cut off stands for election at every timeout, so its term races ahead", async () => {
     const g = await start({ env: { PRE_VOTE: "false" } });
     await g.elect();

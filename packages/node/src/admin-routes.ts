@@ -22,6 +22,15 @@ export interface AdminDeps {
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 /**
+ * Refuses an admin request a web page sent. A page open in a browser on this machine is on
+ * loopback too, and can POST without asking first; the browser says where the page came from.
+ * curl and the dashboard (which forwards its own page's controls) send no Origin.
+ */
+export function refuseWebPages(req: Request): void {
+  if (req.headers.origin !== undefined) throw httpError(403, "ADMIN_LOOPBACK_ONLY", `admin routes do not answer requests sent by a web page (Origin ${JSON.stringify(req.headers.origin)}); use curl, or the dashboard`);
+}
+
+/**
  * Routes that change a running node, for live demos (the dashboard's controls) and failover:
  * - `POST /admin/promote`: a follower becomes the leader of a new epoch;
  * - `POST /admin/follow {"leaderUrl": URL}`: this node (a leader, too) follows the node at URL;
@@ -42,9 +51,7 @@ export function adminRoutes(deps: AdminDeps): Router {
       throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes are served only by a node bound to loopback (HOST unset, 127.0.0.1 or ::1); this one is bound elsewhere");
     }
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) throw httpError(403, "ADMIN_LOOPBACK_ONLY", "admin routes answer only requests from this machine (loopback)");
-    // A web page open in a browser on this machine is on loopback too, and can POST here without
-    // asking first; the browser says where the page came from. curl and the dashboard send no Origin.
-    if (req.headers.origin !== undefined) throw httpError(403, "ADMIN_LOOPBACK_ONLY", `admin routes do not answer requests sent by a web page (Origin ${JSON.stringify(req.headers.origin)}); use curl, or the dashboard`);
+    refuseWebPages(req);
   };
 
   router.post("/admin/promote", async (req, res) => {

@@ -14,6 +14,6 @@ export { createFollower } from "./follower.ts";
 export type { Follower, FollowerDeps, FollowerStatus } from "./follower.ts";
 export { FOLLOWING_DEFAULTS } from "./follower-role.ts";
 export type { FollowingSettings } from "./follower-role.ts";
-export { MAX_APPLY_LAG_MS } from "./admin-routes.ts";
+export { MAX_APPLY_LAG_MS, refuseWebPages } from "./admin-routes.ts";
 export { ASYNC, createSyncPolicy } from "./sync-policy.ts";
 export type { Replication, SyncPolicy, SyncSettings } from "./sync-policy.ts";

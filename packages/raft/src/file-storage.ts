@@ -147,6 +147,7 @@ function writeAtomically(file: string, text: string): void {
     closeSync(fd);
   }
   renameSync(aside, file);
+  if (process.platform === "win32") return; // Windows cannot open a directory to sync it; there the rename is durable enough for a lab
   const folder = openSync(dirname(file), "r");
   try {
     fsyncSync(folder);
