@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { DEFAULT_ELECTION_TIMEOUT, DEFAULT_HEARTBEAT_MS } from "@lab/raft";
 import { ConfigError, readChoice, readWholeNumber } from "@lab/service";
 
 /** One member of the group: its id and the base URL it is reached at. */
@@ -55,10 +56,10 @@ export function readRaftConfig(env: Record<string, string | undefined>): RaftCon
   const portVar = env.PORT?.trim();
   if (portVar && portVar !== String(port)) throw new ConfigError(`PORT=${portVar} disagrees with RAFT_PEERS, which says ${id} is at ${self.url}: leave PORT unset, or make them agree`);
 
-  const min = readWholeNumber(env, "ELECTION_TIMEOUT_MIN_MS", 150, { min: 1, max: 60_000 });
-  const max = readWholeNumber(env, "ELECTION_TIMEOUT_MAX_MS", Math.max(300, min), { min: 1, max: 60_000 });
+  const min = readWholeNumber(env, "ELECTION_TIMEOUT_MIN_MS", DEFAULT_ELECTION_TIMEOUT.min, { min: 1, max: 60_000 });
+  const max = readWholeNumber(env, "ELECTION_TIMEOUT_MAX_MS", Math.max(DEFAULT_ELECTION_TIMEOUT.max, min), { min: 1, max: 60_000 });
   if (max < min) throw new ConfigError(`ELECTION_TIMEOUT_MAX_MS (${max}) must be at least ELECTION_TIMEOUT_MIN_MS (${min})`);
-  const heartbeatIntervalMs = readWholeNumber(env, "HEARTBEAT_MS", 50, { min: 1, max: 60_000 });
+  const heartbeatIntervalMs = readWholeNumber(env, "HEARTBEAT_MS", DEFAULT_HEARTBEAT_MS, { min: 1, max: 60_000 });
   if (heartbeatIntervalMs >= min) throw new ConfigError(`HEARTBEAT_MS (${heartbeatIntervalMs}) must be below ELECTION_TIMEOUT_MIN_MS (${min}): followers would stand for election between heartbeats`);
 
   return {

@@ -1,10 +1,9 @@
-import { readBodyId, readPathId, refusalError } from "@lab/node";
+import { BODY_LIMIT_BYTES, readBodyId, readPathId, refusalError } from "@lab/node";
 import type { OrderCommand, Orders } from "@lab/orders";
 import type { Outcome, RaftServer, ReadState, TimerClock } from "@lab/raft";
 import { httpError } from "@lab/service";
 import express, { Router } from "express";
 import type { Applied, OrderEntry } from "./orders-machine.ts";
-
 
 export interface OrdersRoutesDeps {
   raft: RaftServer<OrderEntry, Applied | undefined>;
@@ -60,7 +59,7 @@ export function ordersRoutes({ raft, orders, clock, commitTimeoutMs, urlOf }: Or
   };
 
   // Only this route reads a body, so only it parses one.
-  router.post("/orders", express.json({ limit: 1024 }), async (req, res) => {
+  router.post("/orders", express.json({ limit: BODY_LIMIT_BYTES }), async (req, res) => {
     res.status(201).json(await write({ type: "create", orderId: readBodyId(req) }));
   });
   router.post("/orders/:id/confirm", async (req, res) => {

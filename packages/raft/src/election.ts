@@ -9,6 +9,8 @@ export interface ElectionTimeout {
 
 /** The chapter's range: 150-300 ms, a few heartbeats (50 ms) long. */
 export const DEFAULT_ELECTION_TIMEOUT: ElectionTimeout = { min: 150, max: 300 };
+/** How often a leader sends heartbeats when it has nothing else to send: well below the election timeout. */
+export const DEFAULT_HEARTBEAT_MS = 50;
 
 /**
  * Draws a randomized election timeout (§5.2). Each node draws its own, again at every reset, so

@@ -1,11 +1,10 @@
 export { acceptAppendEntries } from "./append-entries.ts";
 export type { AppendResult } from "./append-entries.ts";
 export { advanceCommitIndex, majority } from "./commit.ts";
-export { decidePreVote, decideVote, DEFAULT_ELECTION_TIMEOUT, randomElectionTimeout } from "./election.ts";
+export { decidePreVote, decideVote, DEFAULT_ELECTION_TIMEOUT, DEFAULT_HEARTBEAT_MS, randomElectionTimeout } from "./election.ts";
 export type { ElectionTimeout, VoteDecision, Voter } from "./election.ts";
-export { createRaftLog, isAtLeastAsUpToDate } from "./log.ts";
+export { createRaftLog } from "./log.ts";
 export type { LogEntry, LogPosition, RaftLog } from "./log.ts";
-export { MESSAGE_TYPES } from "./messages.ts";
 export type { AppendEntries, AppendEntriesReply, Envelope, PreVote, PreVoteReply, RaftMessage, RequestVote, RequestVoteReply } from "./messages.ts";
 export { openFileStorage, raftFiles } from "./file-storage.ts";
 export type { FileStorageOptions } from "./file-storage.ts";
@@ -14,11 +13,11 @@ export type { AnswerBody, HttpTransportOptions, MessageBody } from "./http-trans
 export { createRaftNode } from "./node.ts";
 export type { RaftNode, RaftNodeOptions, RaftStatus, Role } from "./node.ts";
 export type { CommittedEntry, Proposal, ReadState, Ready } from "./ready.ts";
-export { parseIncoming, parseMessage } from "./parse-message.ts";
+export { parseIncoming } from "./parse-message.ts";
 export type { Receiver, Refusal } from "./parse-message.ts";
 export { confirmReads } from "./read-index.ts";
 export type { PendingRead } from "./read-index.ts";
-export { applyChanges, createMemoryStorage } from "./storage.ts";
+export { createMemoryStorage } from "./storage.ts";
 export type { Changes, HardState, PersistentState, RaftStorage } from "./storage.ts";
 export { createRaftServer } from "./server.ts";
 export type { Outcome, RaftServer, RaftServerOptions, TimerClock } from "./server.ts";

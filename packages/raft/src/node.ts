@@ -1,6 +1,6 @@
 import { acceptAppendEntries } from "./append-entries.ts";
 import { advanceCommitIndex, majority } from "./commit.ts";
-import { decidePreVote, decideVote, DEFAULT_ELECTION_TIMEOUT, randomElectionTimeout, type ElectionTimeout, type Voter } from "./election.ts";
+import { decidePreVote, decideVote, DEFAULT_ELECTION_TIMEOUT, DEFAULT_HEARTBEAT_MS, randomElectionTimeout, type ElectionTimeout, type Voter } from "./election.ts";
 import { createRaftLog, type LogEntry } from "./log.ts";
 import type { AppendEntries, AppendEntriesReply, Envelope, PreVote, PreVoteReply, RaftMessage, RequestVote, RequestVoteReply } from "./messages.ts";
 import { confirmReads, type PendingRead } from "./read-index.ts";
@@ -81,7 +81,7 @@ export function createRaftNode<C>(options: RaftNodeOptions<C>): RaftNode<C> {
   const members = new Set([id, ...peers]);
   if (members.size !== peers.length + 1) throw new Error(`the members of ${id}'s group must be distinct and not include ${id} as a peer, got peers ${JSON.stringify(peers)}`);
   const timeout = options.electionTimeout ?? DEFAULT_ELECTION_TIMEOUT;
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 50;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
   const maxEntries = options.maxEntriesPerAppend ?? 128;
   const preVote = options.preVote ?? true;
   const checkQuorum = options.checkQuorum ?? true;
