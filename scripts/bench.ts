@@ -609,7 +609,7 @@ const sections = {
       ["write throughput (% of bare Express in the same rounds)", percent(alone.ratio), ...followed.map((s) => `${percent(s.ratio)} (${versusNone(s.ratio)})`)],
       ["middle half of the rounds", spread(alone.ratioQuartiles), ...followed.map((s) => spread(s.ratioQuartiles))],
       ["CPU per write: leader", us(alone.leaderCpu), ...followed.map((s) => `${us(s.leaderCpu)} (${percentOver(s.leaderCpu, alone.leaderCpu)})`)],
-      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...[3, 8, 8].map((n, i) => `${us(followed[i + 1]!.followerCpu)} (${us(n * followed[i + 1]!.followerCpu)})`)],
+      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...(["three", "eight", "eightBatched"] as const).map((name) => `${us(throughput[name].followerCpu)} (${us(SETUPS.find((s) => s.name === name)!.followers * throughput[name].followerCpu)})`)],
       ["events per fetch", "", ...followed.map((s) => s.eventsPerFetch.toFixed(0))],
       ["requests to the leader per event replicated (fetches + progress reports)", "", ...followed.map((s) => s.requestsPerEvent.toFixed(3))],
     ];

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 /** The oldest PostgreSQL the lab's page and scripts are written for. */
-export const MIN_POSTGRES_MAJOR = 14;
+const MIN_POSTGRES_MAJOR = 14;
 
 /** The server programs the pair needs, all from one installation. */
 const PROGRAMS = ["initdb", "pg_ctl", "postgres", "pg_basebackup"] as const;
@@ -85,7 +85,7 @@ function checkVersion(binDir: string, foundBy: string): FindResult {
 }
 
 /** Exactly how to install the server programs, for each system the lab runs on. */
-export function installHint(): string {
+function installHint(): string {
   return [
     "PostgreSQL's server programs (initdb, pg_ctl, postgres, pg_basebackup) were not found. Install them, then run this again:",
     "  Debian, Ubuntu:  sudo apt-get install postgresql        (the programs land in /usr/lib/postgresql/<version>/bin; no need to start its own server)",

@@ -7,10 +7,10 @@ import { isAlive, runProgram, waitForExit } from "./run-program.ts";
 import { serverUser, type ServerUser } from "./server-user.ts";
 
 /** The database role and the database the lab's apps use (initdb's superuser, trusted on loopback only). */
-export const LAB_ROLE = "lab";
-export const LAB_DATABASE = "lab";
+const LAB_ROLE = "lab";
+const LAB_DATABASE = "lab";
 /** The standby's name: its `cluster_name`, so its application_name in pg_stat_replication, and its replication slot. */
-export const STANDBY_NAME = "standby";
+const STANDBY_NAME = "standby";
 
 /** What `pnpm pg:up` is asked for (PG_DIR, PG_PRIMARY_PORT, PG_STANDBY_PORT, APPLY_LAG_MS). */
 export interface PairSettings {

@@ -8,7 +8,7 @@ export interface ServerUser {
 }
 
 /** The account created when the machine has no `postgres` one. */
-export const LAB_SERVER_USER = "labpg";
+const LAB_SERVER_USER = "labpg";
 
 /**
  * Who runs initdb, pg_ctl and the servers. PostgreSQL refuses to run as root (a server holding

@@ -4,7 +4,7 @@ import { readWholeNumber } from "@lab/service";
 import type { PairSettings } from "./pair.ts";
 
 /** Where the pair lives unless PG_DIR says otherwise: `.pg/` at the top of the repository (gitignored). */
-export const DEFAULT_PG_DIR = fileURLToPath(new URL("../../.pg", import.meta.url));
+const DEFAULT_PG_DIR = fileURLToPath(new URL("../../.pg", import.meta.url));
 export const DEFAULT_PRIMARY_PORT = 5440;
 export const DEFAULT_STANDBY_PORT = 5441;
 /** The follower's default APPLY_LAG_MS, so the pair lags as the chapter's follower does. */

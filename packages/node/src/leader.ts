@@ -8,7 +8,6 @@ import { DEFAULT_FOLLOWER_TIMEOUT_MS } from "./serve-log.ts";
 import { ASYNC, type SyncSettings } from "./sync-policy.ts";
 
 export { ASYNC, type SyncSettings } from "./sync-policy.ts";
-export { BODY_LIMIT_BYTES } from "./order-requests.ts";
 
 /** What the leader is built from. Every field has a default, so `createLeaderApp()` just works. */
 export interface LeaderDeps {

@@ -102,7 +102,7 @@ export function createPgWritePath({ pool, url, clock, logLine, syncTimeoutMs }: 
     try {
       await client.query("COMMIT");
     } finally {
-      done.abort();
+      done.abort("committed"); // a reason spares abort() building a DOMException on every write
       client.off("notice", onNotice);
     }
     if (cancel) await cancel;
