@@ -1,3 +1,4 @@
+import { createChangeFeed, watchRoute } from "@lab/node";
 import type { Orders } from "@lab/orders";
 import type { Envelope, RaftServer, TimerClock } from "@lab/raft";
 import { jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
@@ -8,7 +9,6 @@ import { adminRoutes } from "./admin-routes.ts";
 import { ordersRoutes } from "./orders-routes.ts";
 import type { Link } from "./raft-node.ts";
 import { raftRoutes } from "./raft-routes.ts";
-import { raftWatchRoute } from "./watch-route.ts";
 
 export interface RaftAppDeps {
   config: RaftConfig;
@@ -55,8 +55,13 @@ export function createRaftApp({ config, raft, answer, orders, clock, logLine, li
   app.get("/status", (_req, res) => {
     res.json(status());
   });
-  app.use(raftWatchRoute({ clock, status }));
-  app.use(adminRoutes({ link, logLine, status }));
+  // `/watch` is packages/node's route with this status as the view: a watcher that has the version
+  // is held until the status reads differently. Every change to a Raft node is carried out in a
+  // flush of its server, or is a disconnect or reconnect; a heartbeat moves nothing it shows.
+  const feed = createChangeFeed(clock, () => JSON.stringify(status()));
+  raft.onFlushed(feed.changed);
+  app.use(watchRoute(feed, () => status()));
+  app.use(adminRoutes({ link, logLine, status, changed: feed.changed }));
   app.use(notFoundRoute);
   app.use(jsonErrorHandler(logLine));
   return app;

@@ -48,6 +48,8 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
   /** Resolves once the next flush has run: what `receive` returns (see there). */
   let nextFlush: { promise: Promise<void>; resolve(): void } | undefined;
   let timer: { deadline: number; abort: AbortController } | undefined;
+  /** Told after every flush: every change to the node's state (a message, a tick, a proposal) is carried out in one. */
+  const flushed = new Set<() => void>();
 
   function queueFlush() {
     if (flushQueued || stopped) return;
@@ -58,7 +60,7 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
   function flush() {
     flushQueued = false;
     if (stopped) return;
-    const flushed = nextFlush;
+    const taken = nextFlush;
     nextFlush = undefined;
     const ready = node.takeReady();
     storage.save(ready);
@@ -69,7 +71,8 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
       reads.delete(read.id);
     }
     armTimer();
-    flushed?.resolve();
+    taken?.resolve();
+    for (const listener of flushed) listener();
   }
 
   function settle(entry: CommittedEntry<C>, result: R) {
@@ -146,6 +149,11 @@ export function createRaftServer<C, R>(options: RaftServerOptions<C, R>) {
       return new Promise((resolve) => reads.set(id, resolve));
     },
     status: (): RaftStatus => node.status(),
+    /** Calls `listener` after every flush, when the status may read differently; returns a function that unsubscribes. */
+    onFlushed(listener: () => void): () => void {
+      flushed.add(listener);
+      return () => flushed.delete(listener);
+    },
     /** Stops the timer and answers every proposal and read still waiting; takes no more input. */
     stop() {
       stopped = true;

@@ -1,7 +1,6 @@
 import { createManualClock } from "@lab/service";
 import { afterEach, describe, expect, it } from "vitest";
 import { startGroup, type Group, type Reply } from "./group.ts";
-import { CHECK_MS } from "./watch-route.ts";
 
 /**
  * `GET /watch` on a group of three real nodes, all on one manual clock: n1's election timeout
@@ -37,11 +36,10 @@ describe("GET /watch on a Raft node", () => {
     const held = hold(g, "n1", `version=${first.body.version}&waitMs=60000`);
     await g.advance(100); // before any election timeout: nothing changes
     expect(held.reply, "answered while nothing changed").toBeUndefined();
-    await g.elect();
-    await g.advance(CHECK_MS); // the node looks at its status again
-    const next = await held.done;
+    await g.elect(); // the flushes that made n1 leader tell its watchers
+    const next = await held.done; // let go at the first change (n1 standing: a pre-candidate)
     expect(next.body.version, "a new version").toBeGreaterThan(first.body.version);
-    expect(next.body).toMatchObject({ role: "leader", currentTerm: 1, votedFor: "n1", peers: [{ id: "n2" }, { id: "n3" }] });
+    expect((await watch(g, "n1")).body).toMatchObject({ role: "leader", currentTerm: 1, votedFor: "n1", peers: [{ id: "n2" }, { id: "n3" }] });
   });
 
   it("answers at once when asked with another version or no wait, and after waitMs with the same version while only heartbeats pass", async () => {
@@ -66,7 +64,6 @@ describe("GET /watch on a Raft node", () => {
     const { version } = (await watch(g, "n3")).body;
     const held = hold(g, "n3", `version=${version}&waitMs=60000`);
     await g.disconnect("n3");
-    await g.advance(CHECK_MS);
     expect((await held.done).body).toMatchObject({ version: version + 1, disconnected: true, role: "follower" });
   });
 
