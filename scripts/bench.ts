@@ -136,6 +136,8 @@ const SETUPS = [
   { name: "eight", followers: 8, longPoll: true, env: {} },
   // The same eight fetching at most five times a second under a stream instead of twenty: what a fetch's fixed cost weighs.
   { name: "eightBatched", followers: 8, longPoll: true, env: { BATCH_WAIT_MS: String(BATCHED_WAIT_MS) } },
+  // The same eight each keeping one stream open (STREAM=1): a batch is a line down it, not a request and its reply.
+  { name: "eightStreamed", followers: 8, longPoll: true, env: { STREAM: "1" } },
 ] as const;
 type SetupName = (typeof SETUPS)[number]["name"];
 
@@ -210,10 +212,12 @@ async function replicationCounts(leaderUrl: string, followers: { url: string }[]
   if (followers.length === 0) return { events: 0, fetches: 0, requests: 0 };
   const { body } = await json("GET", `${leaderUrl}/replication`);
   const statuses = await Promise.all(followers.map(async (f) => (await json("GET", `${f.url}/status`)).body));
-  const fetches = (body.followers as { fetches: number }[]).reduce((sum, f) => sum + f.fetches, 0);
-  const acks = statuses.reduce((sum, s) => sum + (s.acks as number), 0);
+  const requested = (body.followers as { fetches: number }[]).reduce((sum, f) => sum + f.fetches, 0);
+  // A follower's fetches are the replies it took in: one a request, or one a line of a stream, whose reports go up it too.
+  const fetches = statuses.reduce((sum, s) => sum + (s.fetches as number), 0);
+  const acks = statuses.reduce((sum, s) => sum + (s.stream ? 0 : (s.acks as number)), 0);
   const events = statuses.reduce((sum, s) => sum + ((s.appliedOffset as number | null) ?? -1) + 1, 0);
-  return { events, fetches, requests: fetches + acks };
+  return { events, fetches, requests: requested + acks };
 }
 
 /**
@@ -395,19 +399,23 @@ async function latenciesInTurns<N extends string>(servers: readonly { name: N; u
  */
 async function measureSync() {
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const setups = [] as { name: "async" | "received" | "applied"; url: string; proc: RunningProcess }[];
-  for (const [name, env] of [
-    ["async", {}],
-    ["received", { SYNC_REPLICAS: "1", SYNC_ACK: "received" }],
-    ["applied", { SYNC_REPLICAS: "1", SYNC_ACK: "applied" }],
+  const setups = [] as { name: SyncSetup; url: string; proc: RunningProcess }[];
+  const received = { SYNC_REPLICAS: "1", SYNC_ACK: "received" };
+  const applied = { SYNC_REPLICAS: "1", SYNC_ACK: "applied" };
+  for (const [name, env, followerEnv] of [
+    ["async", {}, {}],
+    ["received", received, {}],
+    ["applied", applied, {}],
+    ["receivedStreamed", received, { STREAM: "1" }],
+    ["appliedStreamed", applied, { STREAM: "1" }],
   ] as const) {
     const leader = await startLeader(env);
-    await startFollower(leader.url, true);
+    await startFollower(leader.url, true, followerEnv);
     setups.push({ name, url: leader.url, proc: leader.proc });
   }
   for (const url of [bare.url, ...setups.map((s) => s.url)]) await measureWrites(url, 300);
   const latencies = await latenciesInTurns([{ name: "bare", url: bare.url }, ...setups], size.samples);
-  const ratios = { async: [] as number[], received: [] as number[], applied: [] as number[] };
+  const ratios = Object.fromEntries(setups.map((setup) => [setup.name, [] as number[]])) as Record<SyncSetup, number[]>;
   let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
   for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
     for (const s of setups) {
@@ -419,8 +427,9 @@ async function measureSync() {
   }
   await stopAll();
   const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: name === "bare" ? 1 : median(ratios[name]) });
-  return { bare: of("bare"), async: of("async"), received: of("received"), applied: of("applied") };
+  return { bare: of("bare"), async: of("async"), received: of("received"), applied: of("applied"), receivedStreamed: of("receivedStreamed"), appliedStreamed: of("appliedStreamed") };
 }
+type SyncSetup = "async" | "received" | "applied" | "receivedStreamed" | "appliedStreamed";
 
 /** The Raft group's election timeouts and heartbeat in the benchmark: the defaults, the chapter's. */
 const RAFT_TIMEOUTS = { ELECTION_TIMEOUT_MIN_MS: "150", ELECTION_TIMEOUT_MAX_MS: "300", HEARTBEAT_MS: "50" };
@@ -602,20 +611,20 @@ const sections = {
       ...rows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
 
-    const { three, eight, eightBatched } = throughput;
+    const { three, eight, eightBatched, eightStreamed } = throughput;
     const versusNone = (r: number) => `${percent(r / alone.ratio)} of the leader with none`;
-    const followed = [long, three, eight, eightBatched];
+    const followed = [long, three, eight, eightBatched, eightStreamed];
     const manyRows: string[][] = [
       ["write throughput (% of bare Express in the same rounds)", percent(alone.ratio), ...followed.map((s) => `${percent(s.ratio)} (${versusNone(s.ratio)})`)],
       ["middle half of the rounds", spread(alone.ratioQuartiles), ...followed.map((s) => spread(s.ratioQuartiles))],
       ["CPU per write: leader", us(alone.leaderCpu), ...followed.map((s) => `${us(s.leaderCpu)} (${percentOver(s.leaderCpu, alone.leaderCpu)})`)],
-      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...(["three", "eight", "eightBatched"] as const).map((name) => `${us(throughput[name].followerCpu)} (${us(SETUPS.find((s) => s.name === name)!.followers * throughput[name].followerCpu)})`)],
-      ["events per fetch", "", ...followed.map((s) => s.eventsPerFetch.toFixed(0))],
+      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...(["three", "eight", "eightBatched", "eightStreamed"] as const).map((name) => `${us(throughput[name].followerCpu)} (${us(SETUPS.find((s) => s.name === name)!.followers * throughput[name].followerCpu)})`)],
+      ["events per fetch (STREAM=1: per line of the stream)", "", ...followed.map((s) => s.eventsPerFetch.toFixed(0))],
       ["requests to the leader per event replicated (fetches + progress reports)", "", ...followed.map((s) => s.requestsPerEvent.toFixed(3))],
     ];
     const manyTable = [
-      `| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers | 8 followers, BATCH_WAIT_MS=${BATCHED_WAIT_MS} |`,
-      "| --- | --- | --- | --- | --- | --- |",
+      `| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers | 8 followers, BATCH_WAIT_MS=${BATCHED_WAIT_MS} | 8 followers, STREAM=1 |`,
+      "| --- | --- | --- | --- | --- | --- | --- |",
       ...manyRows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
     const hopTable = [
@@ -645,12 +654,14 @@ const sections = {
   async sync() {
     console.log("synchronous replication: latency and throughput, asynchronous, SYNC_ACK=received and SYNC_ACK=applied");
     const sync = await measureSync();
+    const waiting = [sync.received, sync.applied, sync.receivedStreamed, sync.appliedStreamed];
+    const over = (p50: number) => `${ms(p50)} (+${ms(p50 - sync.async.p50)}: ${((p50 - sync.async.p50) / sync.bare.p50).toFixed(1)} round trips)`;
     const syncTable = [
-      `| one follower, APPLY_LAG_MS=0 (a loopback round trip, the bare handler's p50: ${ms(sync.bare.p50)}) | asynchronous | SYNC_ACK=received | SYNC_ACK=applied | target |`,
-      "| --- | --- | --- | --- | --- |",
-      `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${ms(sync.received.p50)} (+${ms(sync.received.p50 - sync.async.p50)}: ${((sync.received.p50 - sync.async.p50) / sync.bare.p50).toFixed(1)} round trips) | ${ms(sync.applied.p50)} (+${ms(sync.applied.p50 - sync.async.p50)}: ${((sync.applied.p50 - sync.async.p50) / sync.bare.p50).toFixed(1)} round trips) | received ≤ asynchronous + 1 round trip (${ms(sync.async.p50 + sync.bare.p50)}) |`,
-      `| write latency p99 | ${ms(sync.async.p99)} | ${ms(sync.received.p99)} | ${ms(sync.applied.p99)} |  |`,
-      `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${percent(sync.received.ratio)} (${percent(sync.received.ratio / sync.async.ratio)} of asynchronous) | ${percent(sync.applied.ratio)} (${percent(sync.applied.ratio / sync.async.ratio)} of asynchronous) | ≥ 70% of asynchronous |`,
+      `| one follower, APPLY_LAG_MS=0 (a loopback round trip, the bare handler's p50: ${ms(sync.bare.p50)}) | asynchronous | SYNC_ACK=received | SYNC_ACK=applied | received, the follower with STREAM=1 | applied, STREAM=1 | target |`,
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${waiting.map((w) => over(w.p50)).join(" | ")} | received ≤ asynchronous + 1 round trip (${ms(sync.async.p50 + sync.bare.p50)}) |`,
+      `| write latency p99 | ${ms(sync.async.p99)} | ${waiting.map((w) => ms(w.p99)).join(" | ")} |  |`,
+      `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${waiting.map((w) => `${percent(w.ratio)} (${percent(w.ratio / sync.async.ratio)} of asynchronous)`).join(" | ")} | ≥ 70% of asynchronous |`,
     ].join("\n");
     console.log(`${syncTable}\n`);
     return { syncTable };
@@ -740,11 +751,13 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, next leader, bare, ...)
-  for ${size.rounds} rounds: six leaders, one with a long-polling follower, one with a polling
+  for ${size.rounds} rounds: seven leaders, one with a long-polling follower, one with a polling
   follower, one with no follower (which shows what the leader's own work costs apart from
-  replication), one with three and two with eight long-polling followers, the second of them with
+  replication), one with three and three with eight long-polling followers, the second of them with
   \`BATCH_WAIT_MS=${BATCHED_WAIT_MS}\` (a follower under a stream fetches at most five times a second
-  instead of twenty), which shows what the fixed cost of a fetch weighs against the events it brings. Every process runs
+  instead of twenty), which shows what the fixed cost of a fetch weighs against the events it brings,
+  and the third with \`STREAM=1\` (each follower keeps one stream open: a batch is a line down it,
+  and a progress report a line up it, instead of a request and its reply). Every process runs
   throughout, so the followers of the leaders not being measured send their heartbeats meanwhile. Writes/s are the median of the rounds; the percentage is the median
   over rounds of the leader's rate divided by the mean of the bare handler's rates in the windows
   just before and just after it, so that a drift in the machine's load cancels out; the range
@@ -752,10 +765,12 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   which shows how noisy the machine was. CPU per write
   is a process's CPU time (utime + stime from /proc/<pid>/stat) over the writes acknowledged in
   the window, the median of the rounds; the leader and its follower are measured in the same
-  windows. Events per fetch: events the follower applied over the fetches the leader answered,
-  in the leader's windows only. Requests per event: the fetches the leader answered (its
-  \`/replication\`) plus the progress reports the followers sent (\`acks\` in their \`/status\`), over
-  the events all of them applied, in the leader's windows. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
+  windows. Events per fetch: events the followers applied over the replies they took in (\`fetches\`
+  in their \`/status\`: a reply to a fetch, or a line of a stream), in the leader's windows only.
+  Requests per event: the requests the leader answered (\`fetches\` in its \`/replication\`: a fetch,
+  or the opening of a stream) plus the progress reports the followers sent as requests (\`acks\` in
+  their \`/status\`; on a stream they are lines, not requests), over the events all of them applied,
+  in the leader's windows. The yardstick is \`scripts/bench/bare-express.ts\`: an Express 5 JSON
   POST handler that keeps orders in a Map and counts, with Express's defaults. The leader also
   validates, decides, logs each write and serves its follower; it turns off one default, the
   ETag (a SHA-1 of every reply body), which its replies never use.
@@ -768,8 +783,10 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   leader and the follower used. Under load: ${size.rounds} rounds of a window with a page open and
   one without, each next to bare windows as above; CPU per write of the three processes as in the
   throughput rounds (the dashboard runs on the same two cores, so what it spends the leader may lack).
-- **Synchronous replication**: three leaders with one long-polling follower each (\`APPLY_LAG_MS=0\`):
-  asynchronous, \`SYNC_REPLICAS=1 SYNC_ACK=received\` and \`SYNC_REPLICAS=1 SYNC_ACK=applied\`. Latency:
+- **Synchronous replication**: five leaders with one long-polling follower each (\`APPLY_LAG_MS=0\`):
+  asynchronous, \`SYNC_REPLICAS=1 SYNC_ACK=received\` and \`SYNC_REPLICAS=1 SYNC_ACK=applied\`, and
+  those two again with a follower that keeps a stream open (\`STREAM=1\`), which reports what it
+  received up the stream instead of with its next fetch. Latency:
   ${size.samples} writes each, one at a time, the bare handler and the leaders taking turns write by write;
   a loopback round trip is the bare handler's p50 in the same turns. Throughput:
   16 clients in windows of ${size.windowMs / 1000} s, the leaders and the bare handler taking turns, the median

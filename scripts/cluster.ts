@@ -20,6 +20,8 @@ export interface FollowerOptions {
   pollIntervalMs?: number;
   longPollMs?: number;
   batchWaitMs?: number;
+  /** STREAM=1: one stream open to its upstream instead of a fetch per batch. */
+  stream?: boolean;
   /** RETAIN_EVENTS of this follower (what it keeps for followers of its own). */
   retainEvents?: number;
   /** Replicate from another follower (its index in `followers`) instead of the leader: cascading replication. */
@@ -37,6 +39,8 @@ export interface ClusterOptions {
   longPollMs?: number;
   /** BATCH_WAIT_MS of the followers; default 0 (fetch again at once). */
   batchWaitMs?: number;
+  /** STREAM=1 for every follower (with long-polling, its heartbeat); default off. */
+  stream?: boolean;
   /** The clock every node uses; pass a manual clock to decide when lag elapses. Default: the real one. */
   clock?: Clock;
   /** Start the followers' loops (default true). With `false` the test drives them: `poll()`, `applyDue()`. */
@@ -134,6 +138,7 @@ export async function startCluster(options: ClusterOptions = {}) {
         pollIntervalMs: spec.pollIntervalMs ?? options.pollIntervalMs ?? 300,
         longPollMs: spec.longPollMs ?? options.longPollMs ?? 0,
         batchWaitMs: spec.batchWaitMs ?? options.batchWaitMs ?? 0,
+        stream: spec.stream ?? options.stream ?? false,
         retainEvents: spec.retainEvents,
         followerTimeoutMs: options.followerTimeoutMs,
         clock,

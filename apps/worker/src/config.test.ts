@@ -53,6 +53,7 @@ describe("readFollowerConfig -> invalid values", () => {
     ["LONG_POLL_MS", "-1"],
     ["BATCH_WAIT_MS", "30001"],
     ["BATCH_WAIT_MS", "20ms"],
+    ["STREAM", "yes"],
     ["FOLLOWER_ID", ""],
     ["FOLLOWER_ID", "x".repeat(65)],
     ["FOLLOWER_ID", "-f"],
@@ -64,6 +65,16 @@ describe("readFollowerConfig -> invalid values", () => {
     expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(name);
     expect((err as Error).message).toContain(JSON.stringify(value));
+  });
+});
+
+describe("readFollowerConfig -> STREAM", () => {
+  it("fetches a batch at a time unless STREAM=1, which needs long-polling for its heartbeat", () => {
+    expect(readFollowerConfig({}).stream).toBe(false);
+    expect(readFollowerConfig({ STREAM: "1" }).stream).toBe(true);
+    const err = configError({ STREAM: "1", LONG_POLL_MS: "0" });
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/^STREAM=1 needs long-polling: LONG_POLL_MS/);
   });
 });
 

@@ -21,6 +21,11 @@ export interface FollowerConfig {
   longPollMs: number;
   /** BATCH_WAIT_MS, default 50: with long-polling, the pause after a fetch that brought more than one event, so that under a stream of writes each fetch brings a batch. */
   batchWaitMs: number;
+  /**
+   * STREAM=1 (default 0): keep one stream open to the upstream instead of a fetch per batch, as a
+   * PostgreSQL standby keeps its connection to the primary (docs/many-followers.md). Needs LONG_POLL_MS > 0, its heartbeat.
+   */
+  stream: boolean;
   /** APPLY_LAG_MS, default 1500: how long each event waits before it is applied. */
   applyLagMs: number;
   /** DATA_DIR: where to keep its log and checkpoint state and position; unset keeps everything in memory, as in the chapter. */
@@ -49,6 +54,7 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     pollIntervalMs: readWholeNumber(env, "POLL_INTERVAL_MS", 300, { min: 1, max: 10 * MINUTE }),
     longPollMs: readWholeNumber(env, "LONG_POLL_MS", 500, { max: MAX_EVENTS_WAIT_MS }),
     batchWaitMs: readWholeNumber(env, "BATCH_WAIT_MS", 50, { max: MAX_EVENTS_WAIT_MS }),
+    stream: readChoice(env, "STREAM", ["0", "1"], "0") === "1",
     applyLagMs: readWholeNumber(env, "APPLY_LAG_MS", 1500, { max: MAX_APPLY_LAG_MS }),
     dataDir: env.DATA_DIR?.trim() || undefined,
     followerId: readFollowerId(env),
@@ -56,6 +62,7 @@ export function readFollowerConfig(env: Record<string, string | undefined>): Fol
     followerTimeoutMs: readWholeNumber(env, "FOLLOWER_TIMEOUT_MS", DEFAULT_FOLLOWER_TIMEOUT_MS, { min: 1, max: 10 * MINUTE }),
     postgres: undefined as FollowerConfig["postgres"],
   };
+  if (config.stream && config.longPollMs === 0) throw new ConfigError("STREAM=1 needs long-polling: LONG_POLL_MS is how often a stream with nothing new sends a heartbeat; set it above 0 or unset STREAM");
   if (readChoice(env, "STORE", ["memory", "postgres"], "memory") === "postgres") {
     if (config.dataDir) throw new ConfigError("DATA_DIR is where the in-memory follower keeps its log; with STORE=postgres it reads a PostgreSQL standby: unset DATA_DIR");
     config.postgres = { url: readPgUrl(env, "standby"), applyLagMs: env.APPLY_LAG_MS?.trim() ? config.applyLagMs : undefined };

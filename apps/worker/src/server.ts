@@ -14,7 +14,7 @@ runMain(logLine, async () => {
   if (config.postgres) return startPostgresFollower(config, config.postgres, logLine); // STORE=postgres: docs/postgres.md
   const dataDir = config.dataDir ? ` DATA_DIR=${config.dataDir}` : "";
   logLine(
-    `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${dataDir}`,
+    `config: LEADER_URL=${config.leaderUrl} POLL_INTERVAL_MS=${config.pollIntervalMs} APPLY_LAG_MS=${config.applyLagMs} LONG_POLL_MS=${config.longPollMs} BATCH_WAIT_MS=${config.batchWaitMs}${config.stream ? " STREAM=1" : ""}${dataDir}`,
   );
   const server = await listen((req, res) => node!.app(req, res), config);
   const loopback = isLoopbackHost(config.host);
@@ -26,7 +26,7 @@ runMain(logLine, async () => {
       startAs: "follower",
       upstreamUrl: config.leaderUrl,
       files: config.dataDir ? nodeFiles(config.dataDir, "follower") : undefined,
-      following: { applyLagMs: config.applyLagMs, pollIntervalMs: config.pollIntervalMs, longPollMs: config.longPollMs, batchWaitMs: config.batchWaitMs },
+      following: { applyLagMs: config.applyLagMs, pollIntervalMs: config.pollIntervalMs, longPollMs: config.longPollMs, batchWaitMs: config.batchWaitMs, stream: config.stream },
       retainEvents: config.retainEvents,
       followerTimeoutMs: config.followerTimeoutMs,
       clock: systemClock,

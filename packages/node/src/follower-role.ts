@@ -13,6 +13,8 @@ export interface FollowingSettings {
   longPollMs: number;
   /** BATCH_WAIT_MS: with long-polling, the pause after a fetch that brought more than one event. */
   batchWaitMs: number;
+  /** STREAM=1: one stream open to the upstream instead of a fetch per batch (see receiver.ts). */
+  stream?: boolean | undefined;
   /** How many events one fetch asks for. */
   batchLimit?: number | undefined;
 }
@@ -68,6 +70,8 @@ export interface FollowerStatus {
   /** 0 when polling every pollIntervalMs, as in the chapter. */
   longPollMs: number;
   batchWaitMs: number;
+  /** Set when it keeps a stream open to its upstream (STREAM=1). */
+  stream?: true;
   /** Its link to its upstream: open, or held or dropped by /admin/pause. */
   link: "open" | "held" | "dropped";
   /** Set if applying stopped because an event did not fit the state. */
@@ -99,7 +103,7 @@ export interface FollowerRoleOptions {
  * the state is the upstream's, rebuilt with the same `applyEvent`.
  */
 export function createFollowerRole({ id, orders, log, client, clock, logLine, settings, checkpointer, downstream, changed, resumeAt }: FollowerRoleOptions) {
-  const { applyLagMs, pollIntervalMs, longPollMs, batchWaitMs, batchLimit } = settings;
+  const { applyLagMs, pollIntervalMs, longPollMs, batchWaitMs, batchLimit, stream = false } = settings;
   const link = createLink(client);
 
   // One line per applied event, as the chapter shows them; a burst applied in one go (a batch
@@ -127,6 +131,11 @@ export function createFollowerRole({ id, orders, log, client, clock, logLine, se
     pollIntervalMs,
     longPollMs,
     batchWaitMs,
+    stream,
+    onStreamed: () => {
+      applyDue();
+      changed();
+    },
     logLine,
     batchLimit,
     restore: (state) => replaceOrders(orders, state),
@@ -228,6 +237,7 @@ export function createFollowerRole({ id, orders, log, client, clock, logLine, se
       pollIntervalMs,
       longPollMs,
       batchWaitMs,
+      ...(stream ? { stream: true } : {}),
       link: link.state,
       ...(replica.failure ? { error: replica.failure.message } : {}),
     };

@@ -22,6 +22,8 @@ export interface FollowerDeps {
   longPollMs?: number;
   /** BATCH_WAIT_MS: with long-polling, the pause after a fetch that brought more than one event, so the next brings a batch; 0 (the default here) fetches again at once. */
   batchWaitMs?: number;
+  /** STREAM=1: one stream open to the upstream instead of a fetch per batch (needs longPollMs > 0, its heartbeat). */
+  stream?: boolean;
   /** Time and waiting; a test passes a manual clock to decide when the lag elapses. */
   clock?: Clock;
   /** Where log lines go (one per applied event, and outages). */
@@ -87,7 +89,7 @@ export async function createFollower(deps: FollowerDeps): Promise<Follower> {
         given = undefined;
         return first && url === first.leaderUrl ? first : createLogClient<OrderEvent, Order[]>({ leaderUrl: url });
       }),
-    following: { applyLagMs: deps.applyLagMs, pollIntervalMs: deps.pollIntervalMs, longPollMs: deps.longPollMs ?? 0, batchWaitMs: deps.batchWaitMs ?? 0, batchLimit: deps.batchLimit },
+    following: { applyLagMs: deps.applyLagMs, pollIntervalMs: deps.pollIntervalMs, longPollMs: deps.longPollMs ?? 0, batchWaitMs: deps.batchWaitMs ?? 0, stream: deps.stream, batchLimit: deps.batchLimit },
     sync: deps.sync,
     retainEvents: deps.retainEvents,
     followerTimeoutMs: deps.followerTimeoutMs,

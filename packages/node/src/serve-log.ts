@@ -2,6 +2,7 @@ import {
   checkCascadedRows,
   endOfEpoch,
   latestEpoch,
+  lineSplitter,
   createAcknowledgements,
   checkNodeId,
   createDownstream,
@@ -14,13 +15,22 @@ import {
   type EventsReply,
   type ReplicationLog,
 } from "@lab/replication";
-import { baseUrl, httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/service";
-import express, { Router } from "express";
+import { baseUrl, HttpError, httpError, readJsonObject, readQueryNumber, type Clock } from "@lab/service";
+import express, { Router, type Request, type Response } from "express";
 
 const LOG_ID = /^[0-9a-f]{1,64}$/;
 
 /** The longest a `POST /wait` may wait. */
 export const MAX_WAIT_MS = 60_000;
+
+/** The longest pause a stream may be asked to make after a batch. */
+export const MAX_STREAM_BATCH_WAIT_MS = 10_000;
+
+/** How long one stream stays open; the follower then opens the next at once (no server's request timeout ever cuts one). */
+export const MAX_STREAM_MS = 60_000;
+
+/** The longest progress report a stream takes (a line of JSON: positions, and the rows of the followers below). */
+const MAX_REPORT_BYTES = 64 * 1024;
 
 /** How long a follower may go unheard (with no fetch held) before the node it reads from calls it disconnected. */
 export const DEFAULT_FOLLOWER_TIMEOUT_MS = 3000;
@@ -138,24 +148,62 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     }
   };
 
-  router.get("/events", async (req, res) => {
-    const from = readQueryNumber(req.query, "from", { fallback: 0 });
-    const limit = readQueryNumber(req.query, "limit", { fallback: DEFAULT_EVENTS_LIMIT, min: 1, max: MAX_EVENTS_LIMIT });
-    const waitMs = readQueryNumber(req.query, "waitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
-    const applied = readQueryNumber(req.query, "applied", { max: from });
-    const logId = readLogId(req.query.logId);
-    const follower = readFollower(req.query.follower, "follower");
-    const cascaded = readCascaded(req.query.downstream);
+  /**
+   * What a fetch asks (the query of `GET /events` and of a stream), checked: a bad parameter is a
+   * 400, a loop, a log that is another, or an older leadership are refused as such. The fetch
+   * reports where the follower is, if it is somewhere in this log.
+   */
+  const readFetch = (query: Record<string, unknown>) => {
+    const from = readQueryNumber(query, "from", { fallback: 0 });
+    const limit = readQueryNumber(query, "limit", { fallback: DEFAULT_EVENTS_LIMIT, min: 1, max: MAX_EVENTS_LIMIT });
+    const waitMs = readQueryNumber(query, "waitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
+    const applied = readQueryNumber(query, "applied", { max: from });
+    const logId = readLogId(query.logId);
+    const follower = readFollower(query.follower, "follower");
+    const cascaded = readCascaded(query.downstream);
     refuseUntilReady();
     if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId);
     // A follower of the lab that sends no epoch has never seen a promotion: its log is all epoch 0.
     // (A person reading the log with curl, naming no follower, is not checked.)
-    const followerEpoch = readQueryNumber(req.query, "epoch") ?? (follower !== undefined && log.epochs.length ? 0 : undefined);
-    if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch, { follower, leaderUrl: readUrl(req.query.epochLeader, "epochLeader") });
-
-    // The fetch reports where the follower is, if it is somewhere in this log.
+    const followerEpoch = readQueryNumber(query, "epoch") ?? (follower !== undefined && log.epochs.length ? 0 : undefined);
+    if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch, { follower, leaderUrl: readUrl(query.epochLeader, "epochLeader") });
     const inLog = from >= log.start && from <= log.head;
     const progress = inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null;
+    return { from, limit, waitMs, logId, follower, cascaded, progress };
+  };
+
+  /** Up to `limit` events from `from`, or 409 OFFSET_OUT_OF_RANGE if this log does not hold `from`. */
+  const readOrRefuse = (from: number, limit: number) => {
+    const read = log.readFrom(from, limit);
+    if (read.ok) return read;
+    const holds = read.head > read.start ? `offsets ${read.start} to ${read.head - 1}` : `no events (head ${read.head})`;
+    const advice = from < read.start ? "; resync from /snapshot" : "";
+    throw httpError(409, "OFFSET_OUT_OF_RANGE", `offset ${from} is not in log ${log.logId}, which holds ${holds}${advice}`, {
+      ...who(),
+      logId: log.logId,
+      start: log.start,
+      head: log.head,
+    });
+  };
+
+  /** A fetch's reply: the events read from `from`, and what the follower learns of this node with them. */
+  const eventsReply = (from: number, read: { nextFrom: number; entries: unknown[] }, arrivedAt: number): EventsReply<unknown> => ({
+    ok: true,
+    ...who(),
+    logId: log.logId,
+    ...(log.epochs.length ? { epoch: latestEpoch(log.epochs), epochs: log.epochs } : {}),
+    start: log.start,
+    from,
+    nextFrom: read.nextFrom,
+    head: log.head,
+    heldMs: clock.now() - arrivedAt,
+    stalenessMs: node.stalenessMs(),
+    ...(acknowledgements.wanted ? { ackWanted: acknowledgements.wanted } : {}),
+    events: read.entries as EventsReply<unknown>["events"],
+  });
+
+  router.get("/events", async (req, res) => {
+    const { from, limit, waitMs, logId, follower, cascaded, progress } = readFetch(req.query);
     const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, progress, cascaded);
     let caughtUp = false;
     let answered = false;
@@ -171,39 +219,89 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         if (gone.signal.aborted) return;
         if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId); // reset while it waited
       }
-      const read = log.readFrom(from, limit);
-      if (!read.ok) {
-        const holds = read.head > read.start ? `offsets ${read.start} to ${read.head - 1}` : `no events (head ${read.head})`;
-        const advice = from < read.start ? "; resync from /snapshot" : "";
-        throw httpError(409, "OFFSET_OUT_OF_RANGE", `offset ${from} is not in log ${log.logId}, which holds ${holds}${advice}`, {
-          ...who(),
-          logId: log.logId,
-          start: log.start,
-          head: log.head,
-        });
-      }
-      const head = log.head;
-      caughtUp = read.nextFrom >= head;
-      const reply: EventsReply<unknown> = {
-        ok: true,
-        ...who(),
-        logId: log.logId,
-        ...(log.epochs.length ? { epoch: latestEpoch(log.epochs), epochs: log.epochs } : {}),
-        start: log.start,
-        from,
-        nextFrom: read.nextFrom,
-        head,
-        heldMs: clock.now() - arrivedAt,
-        stalenessMs: node.stalenessMs(),
-        ...(acknowledgements.wanted ? { ackWanted: acknowledgements.wanted } : {}),
-        events: read.entries,
-      };
-      res.json(reply);
+      const read = readOrRefuse(from, limit);
+      caughtUp = read.nextFrom >= log.head;
+      res.json(eventsReply(from, read, arrivedAt));
       answered = true;
     } finally {
       fetch?.done(caughtUp, answered);
     }
   });
+
+  /**
+   * A follower's stream (STREAM=1; see protocol.ts): checked as a fetch is, then held open,
+   * sending each batch past the last one sent, paced by the follower's `batchWaitMs` (not while a
+   * write waits for followers), and an empty reply every `waitMs`; the follower's progress
+   * reports come up the request's body. It ends when this node's log, leadership or role
+   * changes, after MAX_STREAM_MS, or at a bad report; the follower opens another, checked again.
+   */
+  router.post("/replication/stream", async (req, res) => {
+    const { from: opened, limit, waitMs, follower, cascaded, progress } = readFetch(req.query);
+    if (follower === undefined) throw httpError(400, "INVALID_PARAMETER", "follower is required: a stream is a follower's", { parameter: "follower" });
+    if (waitMs === 0) throw httpError(400, "INVALID_PARAMETER", "waitMs is required: how often a stream with nothing new sends a heartbeat", { parameter: "waitMs" });
+    const batchWaitMs = readQueryNumber(req.query, "batchWaitMs", { fallback: 0, max: MAX_STREAM_BATCH_WAIT_MS });
+    readOrRefuse(opened, 1);
+    const serving = { logId: log.logId, epoch: latestEpoch(log.epochs), role: node.role() };
+    const unchanged = () => log.logId === serving.logId && latestEpoch(log.epochs) === serving.epoch && node.role() === serving.role && node.notReady() === undefined;
+
+    const fetch = downstream.fetchArrived(follower, progress, cascaded);
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    const end = (problem?: { status: number; code: string; error: string }) => {
+      if (problem && !res.writableEnded) res.write(`${JSON.stringify({ ok: false, ...problem, ...who() })}\n`);
+      if (!res.writableEnded) res.end();
+      gone.abort();
+    };
+    readReports(req, {
+      report(line) {
+        const received = readPosition(line, "received");
+        const applied = readPosition(line, "applied");
+        if (applied > received) throw httpError(400, "INVALID_BODY", `applied (${applied}) cannot be past received (${received})`);
+        if (!unchanged()) return; // about another history now: the stream is ending
+        if (received > log.head) throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`);
+        downstream.ackArrived(follower, { logId: serving.logId, received, applied }, line.downstream === undefined ? undefined : readCascaded(JSON.stringify(line.downstream)));
+      },
+      failed: (err) => end({ status: err.status, code: err.code, error: err.message }),
+      ended: () => end(),
+    });
+
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    const arrivedAt = clock.now();
+    let from = opened;
+    try {
+      while (!gone.signal.aborted && unchanged() && clock.now() - arrivedAt < MAX_STREAM_MS) {
+        if (from === log.head) {
+          fetch.holding(true);
+          await tail.wait(from, waitMs, gone.signal);
+          fetch.holding(false);
+          if (gone.signal.aborted || !unchanged()) break;
+        }
+        const read = log.readFrom(from, limit);
+        if (!read.ok) break; // retention went past it while the follower was slow: reopening tells it
+        const written = res.write(`${JSON.stringify(eventsReply(from, read, arrivedAt))}\n`);
+        from = read.nextFrom;
+        if (!written) await drained(res, gone.signal);
+        if (read.entries.length > 1 && batchWaitMs > 0) await paced(batchWaitMs, gone.signal);
+      }
+    } finally {
+      fetch.done(from >= log.head);
+      end();
+    }
+  });
+
+  /** The pause after a batch on a stream, cut short when a write begins waiting for followers. */
+  const paced = async (ms: number, signal: AbortSignal) => {
+    if (acknowledgements.wanted) return;
+    const cut = new AbortController();
+    const onAbort = () => cut.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe = acknowledgements.subscribe(() => {
+      if (acknowledgements.wanted) cut.abort();
+    });
+    await clock.sleep(ms, cut.signal);
+    unsubscribe();
+    signal.removeEventListener("abort", onAbort);
+  };
 
   router.get("/snapshot", async (req, res) => {
     const follower = readFollower(req.query.follower, "follower");
@@ -299,6 +397,53 @@ function readCascaded(value: unknown): CascadedRow[] | undefined {
   const check = checkCascadedRows(parsed, (id) => checkNodeId(id).ok);
   if (!check.ok) throw httpError(400, "INVALID_PARAMETER", `downstream ${check.message}`, { parameter: "downstream" });
   return check.rows;
+}
+
+/**
+ * Reads a stream's progress reports, one JSON object a line, as they come up the request's body.
+ * A line that is not one, or that `report` refuses, ends the reading with `failed`; the body's
+ * end (or its connection's) with `ended`.
+ */
+function readReports(req: Request, { report, failed, ended }: { report(line: Record<string, unknown>): void; failed(err: HttpError): void; ended(): void }) {
+  const lines = lineSplitter();
+  const stop = (err: HttpError) => {
+    req.removeAllListeners("data");
+    req.resume();
+    failed(err);
+  };
+  req.setEncoding("utf8");
+  req.on("data", (chunk: string) => {
+    for (const line of lines.push(chunk)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        return stop(httpError(400, "INVALID_BODY", `a progress report is not JSON: ${JSON.stringify(line.slice(0, 80))}`));
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return stop(httpError(400, "INVALID_BODY", 'a progress report must be a JSON object such as {"received":12,"applied":10}'));
+      try {
+        report(parsed as Record<string, unknown>);
+      } catch (err) {
+        return stop(err instanceof HttpError ? err : httpError(400, "INVALID_BODY", `a progress report was refused: ${(err as Error)?.message ?? err}`));
+      }
+    }
+    if (lines.pending > MAX_REPORT_BYTES) stop(httpError(413, "REPORT_TOO_LARGE", `a progress report must be at most ${MAX_REPORT_BYTES} bytes`));
+  });
+  req.once("end", ended);
+  req.once("error", ended);
+}
+
+/** Resolves once `res` can take more (or `signal` aborts). */
+function drained(res: Response, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.once("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function readPosition(body: Record<string, unknown>, name: string): number {

@@ -185,7 +185,7 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
      * Its connection was open all the while a fetch was held, so answering one counts as hearing
      * from it.
      */
-    fetchArrived(id: string, progress: Progress | null, cascaded?: CascadedRow[]): { holding(): void; done(caughtUp: boolean, answered?: boolean): void } {
+    fetchArrived(id: string, progress: Progress | null, cascaded?: CascadedRow[]): { holding(held?: boolean): void; done(caughtUp: boolean, answered?: boolean): void } {
       const f = track(id);
       f.fetches++;
       if (cascaded) f.cascaded = cascaded;
@@ -195,9 +195,11 @@ export function createDownstream({ log, clock, timeoutMs, maxFollowers = 100 }: 
       changed.notify(0);
       let held = false;
       return {
-        holding() {
-          held = true;
-          f.waiting++;
+        /** The fetch waits at the head (or, on a stream, stops waiting there: `holding(false)`). */
+        holding(on = true) {
+          if (on === held) return;
+          held = on;
+          f.waiting += on ? 1 : -1;
         },
         done(caughtUp, answered = true) {
           f.inFlight--;

@@ -1,3 +1,4 @@
+export { lineSplitter } from "./lines.ts";
 export { createMemoryLog, DEFAULT_RETAIN_EVENTS, newLogId } from "./log.ts";
 export type { LogEntry, LogRead, MemoryLogOptions, ReplicationLog } from "./log.ts";
 export { openFileLog } from "./file-log.ts";
@@ -6,9 +7,9 @@ export { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 export { readJsonFile, writeFileAtomically } from "./atomic-file.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export { createLogClient, LeaderReplyError, LeaderUnreachableError } from "./log-client.ts";
-export type { FetchOptions, LogClient } from "./log-client.ts";
+export type { EventStream, FetchOptions, LogClient, StreamOptions } from "./log-client.ts";
 export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, MAX_EVENTS_WAIT_MS, REFUSAL_CODES, RESYNC_CODES } from "./protocol.ts";
-export type { AckRequest, EventsReply, NodeReply, ResyncNeededReply, SnapshotReply, WriteReply } from "./protocol.ts";
+export type { AckRequest, EventsReply, NodeReply, ResyncNeededReply, SnapshotReply, StreamReport, WriteReply } from "./protocol.ts";
 export { createTailWaiters } from "./tail-waiters.ts";
 export type { TailWaiters, WaitClock } from "./tail-waiters.ts";
 export { createAcknowledgements } from "./acknowledgements.ts";

@@ -34,6 +34,9 @@ function longPollingUpstream() {
     fetchSnapshot: async () => Promise.reject(new Error("this upstream has no snapshot")),
     describeNode: async () => Promise.reject(new Error("this upstream does not say what it is")),
     sendAck: async () => {},
+    openStream: async () => {
+      throw new Error("not used here");
+    },
     close: async () => {},
   };
   return {

@@ -1,4 +1,4 @@
-import { LeaderUnreachableError, type LogClient } from "./log-client.ts";
+import { LeaderUnreachableError, type EventStream, type LogClient } from "./log-client.ts";
 
 /** The state of a follower's link to its upstream: open, or cut by a teacher. */
 export type LinkState = "open" | "held" | "dropped";
@@ -61,9 +61,46 @@ export function createLink<E, S>(client: LogClient<E, S>) {
     }
   };
 
+  /**
+   * Opens a stream through the link. It stays on the wire while it is open, so a cut ends it: its
+   * replies stop as if the upstream had ended the stream, and the follower's next attempt meets
+   * the link (held: it waits; dropped: it fails).
+   */
+  const openStream: LogClient<E, S>["openStream"] = async (from, options) => {
+    const { signal } = options;
+    await pass(signal);
+    const cut = new AbortController();
+    const onAbort = () => cut.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    onTheWire.add(cut);
+    const done = () => {
+      onTheWire.delete(cut);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    let stream: EventStream<E>;
+    try {
+      stream = await client.openStream(from, { ...options, signal: cut.signal });
+    } catch (err) {
+      done();
+      if (signal?.aborted || !cut.signal.aborted) throw err;
+      return openStream(from, options); // cut while opening: meet the link again
+    }
+    async function* replies() {
+      try {
+        yield* stream.replies;
+      } catch (err) {
+        if (signal?.aborted || !cut.signal.aborted) throw err;
+      } finally {
+        done();
+      }
+    }
+    return { replies: replies(), report: (progress) => (cut.signal.aborted ? undefined : stream.report(progress)), close: stream.close };
+  };
+
   const linked: LogClient<E, S> = {
     leaderUrl: client.leaderUrl,
     fetchEvents: (from, options = {}) => send(options.signal, (signal) => client.fetchEvents(from, { ...options, signal })),
+    openStream,
     fetchSnapshot: (options = {}) => send(options.signal, (signal) => client.fetchSnapshot({ ...options, signal })),
     sendAck: (ack, options = {}) => send(options.signal, (signal) => client.sendAck(ack, { signal })),
     describeNode: (options = {}) => send(options.signal, (signal) => client.describeNode({ signal })),

@@ -1,6 +1,8 @@
+import { PassThrough } from "node:stream";
 import { Agent, request } from "undici";
 import type { CascadedRow } from "./downstream.ts";
-import type { AckRequest, EventsReply, NodeReply, SnapshotReply } from "./protocol.ts";
+import { lineSplitter } from "./lines.ts";
+import type { AckRequest, EventsReply, NodeReply, SnapshotReply, StreamReport } from "./protocol.ts";
 
 /** The leader could not be reached at all: refused, reset, timed out, unresolvable. */
 export class LeaderUnreachableError extends Error {
@@ -49,6 +51,26 @@ export interface FetchOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** What opening a stream says besides a fetch's options (see `openStream`). */
+export interface StreamOptions extends FetchOptions {
+  /** After a reply of more than one event, how long the upstream waits before sending the next (the follower's BATCH_WAIT_MS). */
+  batchWaitMs?: number | undefined;
+}
+
+/** A stream of the upstream's log, open (`POST /replication/stream`). */
+export interface EventStream<E> {
+  /**
+   * The replies as the upstream sends them, one per batch of events and one per heartbeat (no
+   * events), each as a fetch's reply. Ends when the upstream ends the stream (the follower opens
+   * another, which is checked again); throws one of the two errors above if it fails.
+   */
+  replies: AsyncIterable<EventsReply<E>>;
+  /** Sends a progress report up the stream. */
+  report(progress: StreamReport): void;
+  /** Closes the stream. */
+  close(): void;
+}
+
 /** How a follower reads its upstream's log (the leader's, or another follower's). */
 export interface LogClient<E, S = unknown> {
   /** The upstream's base URL (LEADER_URL). */
@@ -58,6 +80,12 @@ export interface LogClient<E, S = unknown> {
    * the abort, if `signal` aborts).
    */
   fetchEvents(from: number, options?: FetchOptions): Promise<EventsReply<E>>;
+  /**
+   * Opens a stream from offset `from` (STREAM=1): one request that stays open, the upstream
+   * sending each batch as it has it and the follower its progress the other way. Resolves once
+   * the upstream accepts it; rejects as `fetchEvents` does (a refusal is the same JSON 4xx).
+   */
+  openStream(from: number, options: StreamOptions): Promise<EventStream<E>>;
   /** Fetches the upstream's snapshot. Rejects with one of the two errors above. */
   fetchSnapshot(options?: { follower?: string | undefined; signal?: AbortSignal | undefined }): Promise<SnapshotReply<S>>;
   /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above (or the abort). */
@@ -77,10 +105,12 @@ export interface LogClient<E, S = unknown> {
 export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: string }): LogClient<E, S> {
   const agent = new Agent({ keepAliveTimeout: 30_000, autoSelectFamily: true, headersTimeout: 60_000, bodyTimeout: 60_000 });
 
+  const unreachable = (err: unknown) => new LeaderUnreachableError(leaderUrl, (err as { code?: string }).code ?? (err as Error).message, { cause: err });
+
   /** Sends a request and parses its JSON reply; any answer but 200 becomes a LeaderReplyError with the upstream's code. */
   const getJson = async (url: URL, signal: AbortSignal | undefined, json?: unknown): Promise<unknown> => {
     let status: number;
-    let body: unknown;
+    let text: string;
     try {
       const reply = await request(url, {
         dispatcher: agent,
@@ -88,44 +118,84 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
         ...(json === undefined ? {} : { method: "POST" as const, headers: { "content-type": "application/json" }, body: JSON.stringify(json) }),
       });
       status = reply.statusCode;
-      const text = await reply.body.text();
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
-      }
+      text = await reply.body.text();
     } catch (err) {
-      if (err instanceof LeaderReplyError || signal?.aborted) throw err;
-      const reason = (err as { code?: string }).code ?? (err as Error).message;
-      throw new LeaderUnreachableError(leaderUrl, reason, { cause: err });
+      if (signal?.aborted) throw err;
+      throw unreachable(err);
     }
-    if (status !== 200) {
-      const b = body as { code?: unknown; error?: unknown } | null;
-      const code = typeof b?.code === "string" ? b.code : "BAD_REPLY";
-      const message = typeof b?.error === "string" ? b.error : `leader replied ${status}`;
-      throw new LeaderReplyError(status, code, message, body);
+    if (status !== 200) throw replyError(status, text);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
     }
-    return body;
   };
 
   return {
     leaderUrl,
-    async fetchEvents(from, { logId, limit, waitMs, follower, applied, downstream, epoch, epochLeader, signal } = {}) {
-      const url = new URL("/events", leaderUrl);
-      url.searchParams.set("from", String(from));
-      if (logId !== undefined) url.searchParams.set("logId", logId);
-      if (limit !== undefined) url.searchParams.set("limit", String(limit));
-      if (waitMs) url.searchParams.set("waitMs", String(waitMs));
-      if (follower !== undefined) url.searchParams.set("follower", follower);
-      if (applied !== undefined) url.searchParams.set("applied", String(applied));
-      if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));
-      if (epoch !== undefined) url.searchParams.set("epoch", String(epoch));
-      if (epochLeader !== undefined) url.searchParams.set("epochLeader", epochLeader);
-      const body = await getJson(url, signal);
+    async fetchEvents(from, options = {}) {
+      const body = await getJson(fetchUrl(leaderUrl, "/events", from, options), options.signal);
       if (!isEventsReply(body, from)) {
         throw new LeaderReplyError(200, "BAD_REPLY", "leader's /events reply does not follow the protocol", body);
       }
       return body as EventsReply<E>;
+    },
+    async openStream(from, options) {
+      const url = fetchUrl(leaderUrl, "/replication/stream", from, options);
+      if (options.batchWaitMs) url.searchParams.set("batchWaitMs", String(options.batchWaitMs));
+      const { signal } = options;
+      const up = new PassThrough();
+      // The request goes out with its first line of body: the follower's position, as on a fetch.
+      up.write(`${JSON.stringify({ received: from, applied: options.applied ?? 0 })}\n`);
+      let reply: Awaited<ReturnType<typeof request>>;
+      try {
+        reply = await request(url, { dispatcher: agent, method: "POST", headers: { "content-type": "application/x-ndjson" }, body: up, signal });
+      } catch (err) {
+        up.destroy();
+        if (signal?.aborted) throw err;
+        throw unreachable(err);
+      }
+      if (reply.statusCode !== 200) {
+        up.destroy();
+        const text = await reply.body.text().catch(() => "");
+        throw replyError(reply.statusCode, text);
+      }
+      const close = () => {
+        up.end();
+        reply.body.destroy();
+      };
+      async function* replies(): AsyncGenerator<EventsReply<E>> {
+        const lines = lineSplitter();
+        let expected = from;
+        reply.body.setEncoding("utf8"); // a character split across two chunks is decoded whole
+        try {
+          for await (const chunk of reply.body) {
+            for (const line of lines.push(chunk as string)) {
+              let body: unknown;
+              try {
+                body = JSON.parse(line);
+              } catch {
+                throw new LeaderReplyError(200, "BAD_REPLY", "a line of the leader's stream is not JSON");
+              }
+              const ended = body as { ok?: unknown; status?: unknown } | null;
+              if (ended?.ok === false) throw replyError(typeof ended.status === "number" ? ended.status : 409, line);
+              if (!isEventsReply(body, expected)) throw new LeaderReplyError(200, "BAD_REPLY", "a line of the leader's stream does not follow the protocol", body);
+              expected = (body as EventsReply<E>).nextFrom;
+              yield body as EventsReply<E>;
+            }
+          }
+        } catch (err) {
+          if (err instanceof LeaderReplyError || signal?.aborted) throw err;
+          throw unreachable(err);
+        } finally {
+          close();
+        }
+      }
+      return {
+        replies: replies(),
+        report: (progress) => void up.write(`${JSON.stringify(progress)}\n`),
+        close,
+      };
     },
     async fetchSnapshot({ follower, signal } = {}) {
       const url = new URL("/snapshot", leaderUrl);
@@ -154,6 +224,34 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
     },
     close: () => agent.close(),
   };
+}
+
+/** A fetch's URL: the offset and what the follower says of itself (see protocol.ts). */
+function fetchUrl(leaderUrl: string, path: string, from: number, { logId, limit, waitMs, follower, applied, downstream, epoch, epochLeader }: FetchOptions): URL {
+  const url = new URL(path, leaderUrl);
+  url.searchParams.set("from", String(from));
+  if (logId !== undefined) url.searchParams.set("logId", logId);
+  if (limit !== undefined) url.searchParams.set("limit", String(limit));
+  if (waitMs) url.searchParams.set("waitMs", String(waitMs));
+  if (follower !== undefined) url.searchParams.set("follower", follower);
+  if (applied !== undefined) url.searchParams.set("applied", String(applied));
+  if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));
+  if (epoch !== undefined) url.searchParams.set("epoch", String(epoch));
+  if (epochLeader !== undefined) url.searchParams.set("epochLeader", epochLeader);
+  return url;
+}
+
+/** An error reply (a status other than 200, or a stream's last line) as a LeaderReplyError with the upstream's code. */
+function replyError(status: number, text: string): LeaderReplyError {
+  let body: { code?: unknown; error?: unknown } | null = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
+  }
+  const code = typeof body?.code === "string" ? body.code : "BAD_REPLY";
+  const message = typeof body?.error === "string" ? body.error : `leader replied ${status}`;
+  return new LeaderReplyError(status, code, message, body);
 }
 
 function isEventsReply(body: unknown, from: number): boolean {

@@ -73,6 +73,24 @@ export interface AckRequest {
 }
 
 /**
+ * `POST /replication/stream?from=N&...` (the query of a fetch, plus `batchWaitMs`): a follower
+ * with STREAM=1 opens one request that stays open, as a PostgreSQL standby's walreceiver keeps
+ * its connection to the walsender. The upstream answers 200 and sends, one JSON line each, a
+ * reply of `GET /events`'s shape whenever it has events past the last one sent (a batch, paced
+ * by `batchWaitMs` as the follower paces its fetches), or none after `waitMs` (a heartbeat). The
+ * follower sends its progress the other way, one StreamReport line each, in the request's body.
+ * A refusal is the same JSON 4xx as a fetch's; a stream the upstream cannot go on with (its log
+ * is another now, it changed role, a bad report) ends, with an `{ok: false, status, code, error}`
+ * line if it was the follower's fault, and the follower opens another, which is checked again.
+ */
+export interface StreamReport {
+  received: number;
+  applied: number;
+  /** The followers below this one, as on a fetch (see downstream.ts). */
+  downstream?: CascadedRow[];
+}
+
+/**
  * Why the leader will not continue a follower's log from where it asks (HTTP 409): another
  * history (LOG_ID_MISMATCH: the leader restarted without its log) or an offset it does not hold
  * (OFFSET_OUT_OF_RANGE: discarded by retention, or beyond the head). Either way the follower

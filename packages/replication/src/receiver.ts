@@ -1,7 +1,7 @@
 import type { CascadedRow } from "./downstream.ts";
 import { latestEpoch } from "./epochs.ts";
 import { createFreshness } from "./freshness.ts";
-import { LeaderReplyError, LeaderUnreachableError, type LogClient } from "./log-client.ts";
+import { LeaderReplyError, LeaderUnreachableError, type EventStream, type LogClient, type StreamOptions } from "./log-client.ts";
 import { DEFAULT_EVENTS_LIMIT, REFUSAL_CODES, RESYNC_CODES, type EventsReply } from "./protocol.ts";
 import type { LogEntry } from "./log.ts";
 import type { Replica } from "./replica.ts";
@@ -47,6 +47,14 @@ export interface ReceiverOptions<E, S> {
    * not delayed. 0: fetch again at once.
    */
   batchWaitMs?: number;
+  /**
+   * STREAM=1: instead of a fetch per batch, keep one stream open to the upstream (see
+   * protocol.ts), which sends each batch as it has it, paced by `batchWaitMs`, and a heartbeat
+   * every `longPollMs`; progress goes up the same stream. Needs long-polling (`longPollMs` > 0).
+   */
+  stream?: boolean;
+  /** Called after each reply a stream brings has been received, so the follower applies what is due. */
+  onStreamed?: () => void;
 }
 
 /**
@@ -91,6 +99,8 @@ export function createReceiver<E, S>({
   restore,
   longPollMs = 0,
   batchWaitMs = 0,
+  stream = false,
+  onStreamed = () => {},
 }: ReceiverOptions<E, S>) {
   let head: number | undefined;
   let reachable: boolean | undefined;
@@ -109,8 +119,11 @@ export function createReceiver<E, S>({
   /** A fetch is in flight; `reported` is the highest applied position, and `reportedBelow` the followers below, the upstream has been told. */
   let inFlight = false;
   let reported = -1;
+  let reportedReceived = -1;
   let reportedBelow = "[]";
   let acking = false;
+  /** The stream open now (STREAM=1), which progress reports go up. */
+  let open: EventStream<E> | undefined;
   const freshness = createFreshness();
 
   /** "leader" or "upstream", for log lines: a cascaded follower's upstream is another follower. */
@@ -201,7 +214,7 @@ export function createReceiver<E, S>({
   };
 
   /** Handles a reply that came back with events (or none): appends them and notes what it proves. */
-  const accept = async (from: number, sentAt: number, reply: EventsReply<E>, signal: AbortSignal | undefined): Promise<number> => {
+  const accept = async (from: number, sentAt: number, reply: EventsReply<E>, signal: AbortSignal | undefined, streamed = false): Promise<number> => {
     fetches++;
     head = reply.head;
     upstreamIsLeader = reply.follower !== true;
@@ -233,6 +246,7 @@ export function createReceiver<E, S>({
     if (reply.epochs) await replica.mirrorEpochs(reply.epochs);
     noteSuccess(from);
     freshness.noteReply({ sentAt, heldMs: reply.heldMs ?? 0, stalenessMs: reply.stalenessMs === undefined ? 0 : reply.stalenessMs, head: reply.head, complete: replica.received >= reply.head });
+    if (streamed) return 0; // the upstream paces a stream
     if (got.accepted > 0) {
       if (replica.nextFrom < reply.head) return 0; // more is ready now: catch up at full speed
       if (longPollMs === 0) return pollIntervalMs;
@@ -248,18 +262,27 @@ export function createReceiver<E, S>({
    * Tells the upstream at once that more is applied (or that the followers below this one have
    * moved), if a fetch of ours is held there (a long poll): otherwise the next fetch, about to go,
    * says it. At most one report is in flight; a failed one is not retried (the next fetch carries
-   * the same news anyway).
+   * the same news anyway). On a stream, the report is a line up the stream, and what was received
+   * is news as well.
    */
   function reportProgress(): void {
     const logId = replica.logId;
     if (!inFlight || acking || logId === undefined) return;
     const below = downstream();
     const belowJson = JSON.stringify(below);
-    if (replica.appliedNext <= reported && belowJson === reportedBelow) return;
-    acking = true;
+    // On a stream, what was received is news too (a synchronous write may wait for it); a fetch says it anyway.
+    const moved = replica.appliedNext > reported || belowJson !== reportedBelow || (open !== undefined && replica.received > reportedReceived);
+    if (!moved) return;
     const applied = replica.appliedNext;
     reported = applied;
+    reportedReceived = replica.received;
     reportedBelow = belowJson;
+    if (open) {
+      open.report({ received: replica.received, applied, ...(below.length ? { downstream: below } : {}) });
+      acks++;
+      return;
+    }
+    acking = true;
     client
       .sendAck({ follower: followerId, logId, received: replica.received, applied, ...(below.length ? { downstream: below } : {}) })
       .then(
@@ -270,6 +293,67 @@ export function createReceiver<E, S>({
         acking = false;
         reportProgress();
       });
+  }
+
+  /**
+   * STREAM=1: opens a stream and takes in each reply it brings as a fetch's, until the upstream
+   * ends it (open another at once), a reply calls for a pause (a loop, a gap: what `accept` says),
+   * or too much waits to be applied (stop reading; the upstream keeps nothing for us).
+   */
+  async function streamFrom(from: number, sentAt: number, options: StreamOptions, signal: AbortSignal | undefined): Promise<number> {
+    const opened = await client.openStream(from, options);
+    open = opened;
+    try {
+      for await (const reply of opened.replies) {
+        const wait = await accept(reply.from, sentAt, reply, signal, true);
+        if (wait > 0 || replica.nextFrom !== reply.nextFrom) return wait; // a pause, or a resync: the stream's offsets are not ours now
+        onStreamed();
+        reportProgress();
+        if (replica.pending >= maxPending) return 0;
+      }
+      return 0;
+    } finally {
+      opened.close();
+    }
+  }
+
+  /** What a failed fetch (or stream) means: cut a diverged suffix, resync, or say so and back off. */
+  async function failed(err: unknown, signal: AbortSignal | undefined): Promise<number> {
+    if (signal?.aborted) return 0;
+    if (err instanceof LeaderReplyError && (err.body as { follower?: unknown } | undefined)?.follower === true) upstreamIsLeader = false;
+    if (err instanceof LeaderReplyError && err.code === REFUSAL_CODES.diverged) {
+      try {
+        return await cutDivergedSuffix(err.body as { truncateTo?: unknown }, signal);
+      } catch (cutErr) {
+        if (signal?.aborted) return 0;
+        err = cutErr;
+      }
+    }
+    if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
+      try {
+        await resync(`${err.code}: ${err.message}`, signal);
+        noteSuccess(replica.nextFrom);
+        return 0; // continue from the snapshot's offset at once
+      } catch (snapshotErr) {
+        if (signal?.aborted) return 0;
+        err = snapshotErr;
+      }
+    }
+    if (err instanceof LeaderUnreachableError) {
+      const what = lastContactAt === undefined ? `cannot reach the ${upstream()} yet` : `${upstream()} is unreachable`;
+      noteFailure("unreachable", `${what} at ${client.leaderUrl} (${err.reason})`, false);
+    } else if (err instanceof LeaderReplyError) {
+      const body = err.body as { chain?: unknown } | undefined;
+      // A refusal says where the upstream sits too: in a loop nobody has a log, so this is how one is found.
+      const loop = learnChain(body?.chain);
+      const refusal = `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})`;
+      if (err.code === REFUSAL_CODES.loop) noteFailure("loop", refusal, true);
+      else if (loop) noteFailure("loop", loop, true);
+      else noteFailure(`refused ${err.code}`, refusal, true);
+    } else {
+      noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
+    }
+    return backoffMs();
   }
 
   return {
@@ -342,7 +426,8 @@ export function createReceiver<E, S>({
      * Fetches once and appends what arrives. Returns how long to wait before the next fetch: 0
      * when the upstream has more to send right away (or, long-polling, whenever the upstream has
      * done the waiting), `batchWaitMs` after a long poll that brought a batch, the poll interval
-     * when caught up, a backoff while failing.
+     * when caught up, a backoff while failing. With `stream`, it opens a stream instead and
+     * returns once that stream ends.
      */
     async pollOnce(signal?: AbortSignal): Promise<number> {
       if (replica.pending >= maxPending) return pollIntervalMs;
@@ -352,48 +437,19 @@ export function createReceiver<E, S>({
       const below = downstream();
       inFlight = true;
       reported = Math.max(reported, applied);
+      reportedReceived = Math.max(reportedReceived, from);
       reportedBelow = JSON.stringify(below);
+      const options = { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal };
       try {
-        const reply = await client.fetchEvents(from, { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal });
+        if (stream) return await streamFrom(from, sentAt, { ...options, batchWaitMs }, signal);
+        const reply = await client.fetchEvents(from, options);
         inFlight = false;
         return await accept(from, sentAt, reply, signal);
       } catch (err) {
+        return await failed(err, signal);
+      } finally {
         inFlight = false;
-        if (signal?.aborted) return 0;
-        if (err instanceof LeaderReplyError && (err.body as { follower?: unknown } | undefined)?.follower === true) upstreamIsLeader = false;
-        if (err instanceof LeaderReplyError && err.code === REFUSAL_CODES.diverged) {
-          try {
-            return await cutDivergedSuffix(err.body as { truncateTo?: unknown }, signal);
-          } catch (cutErr) {
-            if (signal?.aborted) return 0;
-            err = cutErr;
-          }
-        }
-        if (err instanceof LeaderReplyError && RESYNC_CODES.has(err.code)) {
-          try {
-            await resync(`${err.code}: ${err.message}`, signal);
-            noteSuccess(replica.nextFrom);
-            return 0; // continue from the snapshot's offset at once
-          } catch (snapshotErr) {
-            if (signal?.aborted) return 0;
-            err = snapshotErr;
-          }
-        }
-        if (err instanceof LeaderUnreachableError) {
-          const what = lastContactAt === undefined ? `cannot reach the ${upstream()} yet` : `${upstream()} is unreachable`;
-          noteFailure("unreachable", `${what} at ${client.leaderUrl} (${err.reason})`, false);
-        } else if (err instanceof LeaderReplyError) {
-          const body = err.body as { chain?: unknown } | undefined;
-          // A refusal says where the upstream sits too: in a loop nobody has a log, so this is how one is found.
-          const loop = learnChain(body?.chain);
-          const refusal = `${upstream()} refused to send events (${err.status} ${err.code}: ${err.message})`;
-          if (err.code === REFUSAL_CODES.loop) noteFailure("loop", refusal, true);
-          else if (loop) noteFailure("loop", loop, true);
-          else noteFailure(`refused ${err.code}`, refusal, true);
-        } else {
-          noteFailure("other", `fetching events failed: ${(err as Error)?.message ?? err}`, true);
-        }
-        return backoffMs();
+        open = undefined;
       }
     },
   };

@@ -120,6 +120,9 @@ export function fakeClient<E, S = unknown>(steps: Step<E>[] = [], leaderUrl = LE
       }
       return structuredClone(step);
     },
+    async openStream() {
+      throw new Error("fake client: streams are not scripted; test them against a real node");
+    },
     async fetchSnapshot() {
       const next = snapshots.shift();
       if (next === undefined) throw new Error("fake client: no snapshot scripted");
