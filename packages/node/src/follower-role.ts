@@ -192,10 +192,10 @@ export function createFollowerRole({ id, orders, log, client, clock, logLine, se
   /** Applies every received event whose lag has elapsed by now (all of them with `now` at infinity). */
   function applyDue(now = clock.now()) {
     const applied = replica.applyDue(now);
-    logApplied();
     receiver.freshness.noteApplied(replica.appliedNext);
+    if (applied > 0) receiver.reportProgress(); // first: a write may wait for it; the log lines can wait
+    logApplied();
     if (applied > 0) {
-      receiver.reportProgress();
       checkpointer?.maybeSave();
       changed();
     }
