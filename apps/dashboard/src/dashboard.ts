@@ -1,4 +1,4 @@
-import { httpError, readJsonObject, sameNode, silentLogger, type LogLine } from "@lab/service";
+import { httpError, readJsonObject, sameNode, silentLogger, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Response } from "express";
 import { readLeadership, type WatchedNode } from "./leadership.ts";
 import { createPageServer } from "./page-server.ts";
@@ -11,6 +11,8 @@ export interface DashboardOptions {
   /** The page's language when the browser does not say: LAB_LANG, or the system's. */
   lang?: "en" | "ja";
   logLine?: LogLine;
+  /** The dashboard's time: how long ago the last change was, the watchers' rounds (tests pass a manual clock). */
+  clock?: Clock;
 }
 
 /** How long the cluster counts as busy after the last change: long enough to see a follower go disconnected. */
@@ -21,13 +23,13 @@ const ORDERS_SHOWN = 6;
 /**
  * The live dashboard: while a page is open it watches every node (`GET /watch`), merges what they
  * say into one state, and pushes it to every open page over server-sent events (`GET /stream`),
- * at most ten times a second while things change and not at all while the cluster is idle. The page's controls go
+ * once per round of asking every node while things change and not at all while the cluster is idle. The page's controls go
  * through it: writes to the current leader, and the nodes' admin routes (a follower's lag,
  * pause, resume, restart; promote; follow the leader). Any node can change role, so who leads is
  * read from what the nodes say (leadership.ts), never assumed from LEADER_URL. The page and its
  * script are files in `public/`, with nothing from a CDN.
  */
-export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger }: DashboardOptions) {
+export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine = silentLogger, clock = systemClock }: DashboardOptions) {
   const nodes: WatchedNode[] = [leaderUrl, ...followerUrls].map((url) => ({ url, up: false, view: null }));
   let lastChangeAt = 0;
 
@@ -43,22 +45,20 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
    * one of them has (a write a failover loses) gets its row.
    */
   let shown: { logId: unknown; seen: Map<number, number>; ids: string[] } = { logId: undefined, seen: new Map(), ids: [] };
-  /** Takes in the events of a leader's view (the node at `index`) not seen before; says whether the orders shown changed. */
-  const noteOrders = (index: number, view: Record<string, any>): boolean => {
+  /** Takes in the events of a leader's view (the node at `index`) not seen before. */
+  const noteOrders = (index: number, view: Record<string, any>) => {
     if (index === leadership().leader && view.logId !== shown.logId) shown = { logId: view.logId, seen: new Map(), ids: [] };
-    if (view.logId !== shown.logId) return false; // another history altogether: its orders are not this log's
-    const before = shown.ids.join();
+    if (view.logId !== shown.logId) return; // another history altogether: its orders are not this log's
     for (const e of (view.events ?? []) as { offset: number; orderId: string }[]) {
       if (e.offset <= (shown.seen.get(index) ?? -1)) continue; // an event seen before does not bring its order back
       shown.seen.set(index, e.offset);
       if (!shown.ids.includes(e.orderId)) shown.ids = [...shown.ids, e.orderId].slice(-ORDERS_SHOWN);
     }
-    return shown.ids.join() !== before;
   };
   const shownIds = () => shown.ids;
   /** Busy: something changed a moment ago, or a follower that is there is behind (its lag grows by the second), as it says or as its upstream sees it. */
   const busy = () =>
-    Date.now() - lastChangeAt < SETTLE_MS ||
+    clock.now() - lastChangeAt < SETTLE_MS ||
     nodes.some((n) => n.up && n.view?.role === "follower" && ((n.view.status?.lag?.events ?? 0) > 0 || n.view.status?.pending > 0)) ||
     nodes.some((n) => n.up && ((n.view?.followers ?? []) as { state: string; lag: { events: number | null } }[]).some((f) => f.state !== "disconnected" && (f.lag.events ?? 0) > 0));
 
@@ -73,27 +73,26 @@ export function createDashboard({ leaderUrl, followerUrls, lang = "en", logLine 
 
   return createPageServer({
     page: "index.html",
+    clock,
     nodes,
     state,
-    watch: (node, server) => ({
+    watch: {
       ids: shownIds,
       busy,
-      onView(view) {
-        const wasBusy = busy();
+      // New orders are asked about in the next round (or, from an idle cluster, in the round its change starts at once).
+      onView(node, view) {
         // A change: a new version, a node coming back, or one going down (not each failed attempt after).
-        if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = Date.now();
+        if (view === null ? node.up : view.version !== node.view?.version || !node.up) lastChangeAt = clock.now();
         node.up = view !== null;
         node.view = view ?? node.view;
-        const newOrders = view?.role === "leader" && noteOrders(nodes.indexOf(node), view);
-        if (newOrders || (!wasBusy && busy())) server.wake(); // every node is asked again at once: about the new orders, or because it is busy now
-        server.changed();
+        if (view?.role === "leader") noteOrders(nodes.indexOf(node), view);
       },
-    }),
+    },
     routes(app, { nodeUrl, ...server }) {
       /** Sends a control to a node and answers with what it said; every node is asked again at once. */
       const forward = async (res: Response, url: string, body?: unknown) => {
         await server.forward(res, url, body);
-        lastChangeAt = Date.now();
+        lastChangeAt = clock.now();
         server.wake();
       };
       app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => forward(res, `${leaderUrlNow()}/orders`, readJsonObject(req, '{"id":"o-1"}')));

@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { httpError, jsonErrorHandler, notFoundRoute, type LogLine } from "@lab/service";
+import { httpError, jsonErrorHandler, notFoundRoute, systemClock, type Clock, type LogLine } from "@lab/service";
 import express, { type Express, type Response } from "express";
 import { Agent } from "undici";
 import { forward, ownPageOnly, readNodeIndex } from "./controls.ts";
 import type { WatchedNode } from "./leadership.ts";
 import { createPageStream } from "./page-stream.ts";
-import { watchNode, type WatchOptions } from "./watcher.ts";
+import { watchNodes, type WatchOptions } from "./watcher.ts";
 
 export interface PageServerOptions {
   /** The page `/` serves, a file in `public/`. */
@@ -14,18 +14,18 @@ export interface PageServerOptions {
   nodes: WatchedNode[];
   /** What the pages draw, now. */
   state(): unknown;
-  /** How to watch one node (`GET /watch`): the orders to ask it about, whether the cluster is busy, what to do with its view. */
-  watch(node: WatchedNode, server: PageServer): Omit<WatchOptions, "url" | "dispatcher">;
+  /** How to watch the nodes (`GET /watch`): the orders to ask them about, whether the cluster is busy, what to do with a node's view. The pages get the state after each held view, or each round of views. */
+  watch: Pick<WatchOptions<WatchedNode>, "ids" | "busy" | "onView">;
   /** The page's controls, under `/api` (refused when a page from another site sends them). */
   routes(app: Express, server: PageServer): void;
   logLine: LogLine;
+  /** The watchers' time: their rounds while busy, their pause after a failure. */
+  clock?: Clock;
 }
 
 /** What a dashboard's controls and watchers use of the page server. */
 export interface PageServer {
-  /** The state may have changed: the pages get it (at most ten times a second). */
-  changed(): void;
-  /** Every node is asked again at once (a held watch is let go). */
+  /** Every node is asked again at once (a control was used: a held watch is let go, a busy cluster's next round starts now). */
   wake(): void;
   /** Sends a POST to a node and answers with what it said; 502 when it does not answer. */
   forward(res: Response, url: string, body?: unknown): Promise<void>;
@@ -39,19 +39,16 @@ export interface PageServer {
  * every open page, the watchers of every node, which run only while a page is open, and the
  * controls, which answer only the dashboard's own page, then a JSON 404 and JSON errors.
  */
-export function createPageServer({ page, nodes, state, watch, routes, logLine }: PageServerOptions) {
+export function createPageServer({ page, nodes, state, watch, routes, logLine, clock = systemClock }: PageServerOptions) {
   const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
-  let watchers: ReturnType<typeof watchNode>[] = [];
+  let watching: ReturnType<typeof watchNodes> | undefined;
   const stopWatching = () => {
-    for (const w of watchers) w.stop();
-    watchers = [];
+    watching?.stop();
+    watching = undefined;
   };
-  const stream = createPageStream({ state, onFirst: () => void (watchers = nodes.map((node) => watchNode({ url: node.url, dispatcher, ...watch(node, server) }))), onLast: stopWatching });
+  const stream = createPageStream({ state, onFirst: () => void (watching = watchNodes({ nodes, dispatcher, clock, ...watch, onChange: () => stream.changed() })), onLast: stopWatching });
   const server: PageServer = {
-    changed: () => stream.changed(),
-    wake() {
-      for (const w of watchers) w.wake();
-    },
+    wake: () => watching?.wake(),
     forward: (res, url, body) => forward(res, dispatcher, url, body),
     nodeUrl: (param) => nodes[readNodeIndex(param, nodes.length)]!.url,
   };

@@ -36,17 +36,16 @@ export function createRaftDashboard({ nodeUrls, lang = "en", logLine = silentLog
     page: "raft.html",
     nodes,
     state,
-    watch: (node, server) => ({
+    watch: {
       ids: () => [],
       // Nothing in a Raft node's status changes with time alone: every change answers a held watch.
       busy: () => false,
-      onView(view) {
+      onView(node, view) {
         node.up = view !== null;
         node.view = view ?? node.view;
         leaders.note(nodes);
-        server.changed();
       },
-    }),
+    },
     routes(app, { forward, nodeUrl }) {
       app.post("/api/orders", express.json({ limit: 1024 }), (req, res) => {
         const body = readJsonObject(req, '{"id":"o-1"}'); // a bad body is refused even while no node leads
