@@ -291,7 +291,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
 
   /** The pause after a batch on a stream, cut short when a write begins waiting for followers. */
   const paced = async (ms: number, signal: AbortSignal) => {
-    if (acknowledgements.wanted) return;
+    if (acknowledgements.wanted || signal.aborted) return;
     const cut = new AbortController();
     const onAbort = () => cut.abort();
     signal.addEventListener("abort", onAbort, { once: true });
