@@ -127,6 +127,22 @@ function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * Windows measured between windows of a yardstick (the bare handler, or the asynchronous leader):
+ * measures the first yardstick window now, and returns what divides each window's rate by the
+ * mean of the yardstick's windows just before and just after it (measuring the one after), so
+ * that a drift in the machine's load (it is shared) cancels out instead of landing on one side.
+ */
+async function betweenYardsticks(yardstick: () => Promise<number>) {
+  let before = await yardstick();
+  return async (perSecond: number) => {
+    const after = await yardstick();
+    const ratio = perSecond / ((before + after) / 2);
+    before = after;
+    return ratio;
+  };
+}
+
 /** The leaders the throughput rounds compare with the bare handler: how many followers each has, and how they fetch. */
 const SETUPS = [
   { name: "long", followers: 1, longPoll: true, env: {} },
@@ -173,7 +189,7 @@ async function measureThroughput() {
     bareCpu.push(b.cpuUsPerWrite[0]!);
     return b.perSecond;
   };
-  let bareBefore = await measureBare();
+  const versusBare = await betweenYardsticks(measureBare);
   for (let round = 0; round < size.rounds; round++) {
     for (const { name, leader, followers } of leaders) {
       const before = await replicationCounts(leader.url, followers);
@@ -182,12 +198,10 @@ async function measureThroughput() {
       of[name].events += after.events - before.events;
       of[name].fetches += after.fetches - before.fetches;
       of[name].requests += after.requests - before.requests;
-      const bareAfter = await measureBare();
-      of[name].ratios.push(l.perSecond / ((bareBefore + bareAfter) / 2));
+      of[name].ratios.push(await versusBare(l.perSecond));
       of[name].rates.push(l.perSecond);
       of[name].leaderCpu.push(l.cpuUsPerWrite[0]!);
       if (followers.length) of[name].followerCpu.push(l.cpuUsPerWrite.slice(1).reduce((a, b) => a + b, 0) / followers.length);
-      bareBefore = bareAfter;
     }
   }
   await stopAll();
@@ -352,7 +366,7 @@ async function measureDashboard() {
   const ratios = { open: [] as number[], closed: [] as number[] };
   const cpu = { open: [] as number[][], closed: [] as number[][] };
   let updatesUnderLoad = 0;
-  let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
+  const versusBare = await betweenYardsticks(async () => (await measureWrites(bare.url, size.windowMs)).perSecond);
   for (let round = 0; round < size.rounds; round++) {
     for (const open of [true, false]) {
       const p = open ? page() : undefined;
@@ -362,9 +376,7 @@ async function measureDashboard() {
         updatesUnderLoad += p.updates / (size.windowMs / 1000);
         p.close();
       }
-      const bareAfter = (await measureWrites(bare.url, size.windowMs)).perSecond;
-      (open ? ratios.open : ratios.closed).push(l.perSecond / ((bareBefore + bareAfter) / 2));
-      bareBefore = bareAfter;
+      (open ? ratios.open : ratios.closed).push(await versusBare(l.perSecond));
     }
   }
   await stopAll();
@@ -416,14 +428,9 @@ async function measureSync() {
   for (const url of [bare.url, ...setups.map((s) => s.url)]) await measureWrites(url, 300);
   const latencies = await latenciesInTurns([{ name: "bare", url: bare.url }, ...setups], size.samples);
   const ratios = Object.fromEntries(setups.map((setup) => [setup.name, [] as number[]])) as Record<SyncSetup, number[]>;
-  let bareBefore = (await measureWrites(bare.url, size.windowMs)).perSecond;
+  const versusBare = await betweenYardsticks(async () => (await measureWrites(bare.url, size.windowMs)).perSecond);
   for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
-    for (const s of setups) {
-      const l = await measureWrites(s.url, size.windowMs);
-      const bareAfter = (await measureWrites(bare.url, size.windowMs)).perSecond;
-      ratios[s.name].push(l.perSecond / ((bareBefore + bareAfter) / 2));
-      bareBefore = bareAfter;
-    }
+    for (const s of setups) ratios[s.name].push(await versusBare((await measureWrites(s.url, size.windowMs)).perSecond));
   }
   await stopAll();
   const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: name === "bare" ? 1 : median(ratios[name]) });
@@ -474,17 +481,17 @@ async function measureRaft() {
     const ratios: number[] = [];
     const rates = { async: [] as number[], raft: [] as number[] };
     const cpu = { leader: [] as number[], follower: [] as number[] };
-    let asyncBefore = (await measureWrites(leader.url, size.windowMs)).perSecond;
-    rates.async.push(asyncBefore);
+    const versusAsync = await betweenYardsticks(async () => {
+      const rate = (await measureWrites(leader.url, size.windowMs)).perSecond;
+      rates.async.push(rate);
+      return rate;
+    });
     for (let round = 0; round < Math.max(1, Math.round(size.rounds / 2)); round++) {
       const r = await measureWrites(raft.url, size.windowMs, raft.procs);
-      const asyncAfter = (await measureWrites(leader.url, size.windowMs)).perSecond;
-      ratios.push(r.perSecond / ((asyncBefore + asyncAfter) / 2));
+      ratios.push(await versusAsync(r.perSecond));
       rates.raft.push(r.perSecond);
-      rates.async.push(asyncAfter);
       cpu.leader.push(r.cpuUsPerWrite[0]!);
       cpu.follower.push((r.cpuUsPerWrite[1]! + r.cpuUsPerWrite[2]!) / 2);
-      asyncBefore = asyncAfter;
     }
     const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99) });
     return {

@@ -46,6 +46,28 @@ describe("streaming replication", () => {
     expect(clock.now(), "time passed on the manual clock").toBe(T0);
   });
 
+  it("while writes stream in, a line goes at most every BATCH_WAIT_MS; a write after a quiet spell goes at once", async () => {
+    const c = await start({ batchWaitMs: 100 });
+    await leaderSees(c, "follower", (r) => r.waiting);
+    await c.createOrder("o-1"); // after a quiet spell: at once
+    await c.follower.waitForApplied(0, new Promise(() => {}));
+    await c.createOrder("o-2");
+    await c.createOrder("o-3");
+    await clock.whenSleeping(1); // the stream waits out the rest of the 100 ms
+    expect((await c.readFollower("o-2")).status, "before the pause has passed").toBe(404);
+    clock.advance(100);
+    await c.follower.waitForApplied(2, new Promise(() => {}));
+    expect((await c.followerStatus()).body.fetches, "o-2 and o-3 in one line").toBe(2);
+  });
+
+  it("a synchronous write does not wait out the pause", async () => {
+    const c = await start({ batchWaitMs: 100, sync: { replicas: 1, ack: "received" } });
+    await leaderSees(c, "follower", (r) => r.waiting);
+    expect((await c.createOrder("o-1")).status).toBe(201);
+    expect((await c.createOrder("o-2")).status).toBe(201); // acknowledged, so it came down the stream with no time passing
+    expect(clock.now()).toBe(T0);
+  });
+
   it("a stream with nothing new sends a heartbeat every waitMs, so the follower can vouch for its freshness", async () => {
     const c = await start({ longPollMs: 1000 });
     await c.createOrder("o-1");

@@ -230,8 +230,8 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
 
   /**
    * A follower's stream (STREAM=1; see protocol.ts): checked as a fetch is, then held open,
-   * sending each batch past the last one sent, paced by the follower's `batchWaitMs` (not while a
-   * write waits for followers), and an empty reply every `waitMs`; the follower's progress
+   * sending each batch past the last one sent, at most one every `batchWaitMs` (not while a write
+   * waits for followers), and an empty reply every `waitMs`; the follower's progress
    * reports come up the request's body. It ends when this node's log, leadership or role
    * changes, after MAX_STREAM_MS, or at a bad report; the follower opens another, checked again.
    */
@@ -268,6 +268,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
     const arrivedAt = clock.now();
     let from = opened;
+    let sentAt = Number.NEGATIVE_INFINITY;
     try {
       while (!gone.signal.aborted && unchanged() && clock.now() - arrivedAt < MAX_STREAM_MS) {
         if (from === log.head) {
@@ -276,12 +277,16 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
           fetch.holding(false);
           if (gone.signal.aborted || !unchanged()) break;
         }
+        // As Nagle's algorithm: a write after a quiet spell goes at once; while writes stream in, a line at most every batchWaitMs.
+        const since = clock.now() - sentAt;
+        if (since < batchWaitMs && from < log.head) await paced(batchWaitMs - since, gone.signal);
+        if (gone.signal.aborted || !unchanged()) break;
         const read = log.readFrom(from, limit);
         if (!read.ok) break; // retention went past it while the follower was slow: reopening tells it
         const written = res.write(`${JSON.stringify(eventsReply(from, read, arrivedAt))}\n`);
         from = read.nextFrom;
+        sentAt = clock.now();
         if (!written) await drained(res, gone.signal);
-        if (read.entries.length > 1 && batchWaitMs > 0) await paced(batchWaitMs, gone.signal);
       }
     } finally {
       fetch.done(from >= log.head);
@@ -289,7 +294,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     }
   });
 
-  /** The pause after a batch on a stream, cut short when a write begins waiting for followers. */
+  /** The pause before the next batch on a stream, cut short when a write begins waiting for followers. */
   const paced = async (ms: number, signal: AbortSignal) => {
     if (acknowledgements.wanted || signal.aborted) return;
     const cut = new AbortController();

@@ -76,8 +76,9 @@ export interface AckRequest {
  * `POST /replication/stream?from=N&...` (the query of a fetch, plus `batchWaitMs`): a follower
  * with STREAM=1 opens one request that stays open, as a PostgreSQL standby's walreceiver keeps
  * its connection to the walsender. The upstream answers 200 and sends, one JSON line each, a
- * reply of `GET /events`'s shape whenever it has events past the last one sent (a batch, paced
- * by `batchWaitMs` as the follower paces its fetches), or none after `waitMs` (a heartbeat). The
+ * reply of `GET /events`'s shape whenever it has events past the last one sent (a batch: a
+ * write after a quiet spell goes at once, and while writes stream in, a line goes at most every
+ * `batchWaitMs`), or none after `waitMs` (a heartbeat). The
  * follower sends its progress the other way, one StreamReport line each, in the request's body.
  * A refusal is the same JSON 4xx as a fetch's; a stream the upstream cannot go on with (its log
  * is another now, it changed role, a bad report) ends, with an `{ok: false, status, code, error}`
