@@ -128,9 +128,9 @@ describe("watchNodes -> while the cluster is busy", () => {
 describe("watchNodes -> while the cluster is idle", () => {
   it("holds a watch on every node with the version it has, tells the pages of each answer at once, and goes to rounds when a view makes the cluster busy", async () => {
     let busy = false;
-    const held: (() => void)[] = [];
-    const node = () => fakeNode(clock, (n, query) => (query.get("version") === "0" || query.get("waitMs") === "0" ? { version: n } : new Promise<object>((resolve) => held.push(() => resolve({ version: n })))));
-    const nodes = [await node(), await node()];
+    const answerHeld: (() => void)[] = []; // each node's held watch, answered when the test says
+    const node = (i: number) => fakeNode(clock, (n, query) => (query.get("version") === "0" || query.get("waitMs") === "0" ? { version: n } : new Promise<object>((resolve) => (answerHeld[i] = () => resolve({ version: n })))));
+    const nodes = [await node(0), await node(1)];
     const { log, changes } = watch(nodes, () => busy);
     await changes(2); // each node's first view
     await Promise.all(nodes.map((n) => n.whenAsked(2)));
@@ -138,7 +138,7 @@ describe("watchNodes -> while the cluster is idle", () => {
     expect(clock.sleeping, "nothing timed while idle").toBe(0);
 
     busy = true; // the next view says so (a follower behind)
-    held[0]!();
+    answerHeld[0]!();
     await changes(4); // that view at once, then a round of both nodes, also with no time passing
     expect(told(log).slice(0, 2).sort(), "each node's first view, told as it came").toEqual([["0 v1"], ["1 v1"]]);
     expect(told(log).slice(2), "node 1's held watch let go (its answer 2 never came)").toEqual([["0 v2"], ["0 v3", "1 v3"]]);
