@@ -74,10 +74,13 @@ describe("end to end: a leader, a follower, and a follower of that follower", ()
     return url!;
   };
 
-  it("a write reaches all three, and the leader's /replication shows both followers, the second through the first", async () => {
+  it.each([
+    ["fetching", {}],
+    ["each keeping a stream open (STREAM=1)", { STREAM: "1" }],
+  ])("a write reaches all three, and the leader's /replication shows both followers, the second through the first: %s", async (_how, mode: Record<string, string>) => {
     const leaderUrl = await start("api", {});
-    const middleUrl = await start("worker", { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "middle" });
-    const lastUrl = await start("worker", { LEADER_URL: middleUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "last" });
+    const middleUrl = await start("worker", { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "middle", ...mode });
+    const lastUrl = await start("worker", { LEADER_URL: middleUrl, APPLY_LAG_MS: "0", FOLLOWER_ID: "last", ...mode });
 
     const created = await send("POST", `${leaderUrl}/orders`, { id: "o-1" });
     expect(created.status).toBe(201);
@@ -96,5 +99,6 @@ describe("end to end: a leader, a follower, and a follower of that follower", ()
     ]);
     expect((await send("GET", `${middleUrl}/replication`)).body.followers).toEqual([expect.objectContaining({ id: "last", via: null, state: "streaming" })]);
     expect((await send("GET", `${lastUrl}/status`)).body).toMatchObject({ followerId: "last", upstreamChain: [expect.stringMatching(/^leader-\d+$/), "middle"], writesTo: leaderUrl });
+    if (mode.STREAM) expect((await send("GET", `${middleUrl}/status`)).body.stream, "the middle one says it streams").toBe(true);
   }, 30_000);
 });
