@@ -1,4 +1,5 @@
 import { createManualClock, systemClock, type ManualClock } from "@lab/service";
+import { PassThrough } from "node:stream";
 import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "../cluster.ts";
@@ -58,6 +59,17 @@ describe("streaming replication", () => {
     clock.advance(100);
     await c.follower.waitForApplied(2, new Promise(() => {}));
     expect((await c.followerStatus()).body.fetches, "o-2 and o-3 in one line").toBe(2);
+  });
+
+  it("a heartbeat is not a batch: a lone write right after one goes at once", async () => {
+    const c = await start({ longPollMs: 1000, batchWaitMs: 100 });
+    await leaderSees(c, "follower", (r) => r.waiting);
+    await clock.whenSleeping(1);
+    clock.advance(1000); // a heartbeat goes down the stream
+    await until("the heartbeat came", async () => ((await c.followerStatus()).body.fetches === 1 ? true : undefined));
+    await c.createOrder("o-1");
+    await c.follower.waitForApplied(0, new Promise(() => {}));
+    expect(clock.now(), "no pause after the heartbeat").toBe(T0 + 1000);
   });
 
   it("a synchronous write does not wait out the pause", async () => {
@@ -127,6 +139,17 @@ describe("streaming replication", () => {
     expect((await c.readFollower("o-old")).status).toBe(404);
   });
 
+  it("after a resync to a shorter log, the follower's reports acknowledge synchronous writes again", async () => {
+    const c = await start({ clock: systemClock, sync: { replicas: 1, ack: "received", timeoutMs: 2000 } });
+    for (let i = 0; i < 3; i++) expect((await c.createOrder(`o-old-${i}`)).status).toBe(201);
+    await c.leader.restart(); // a new, empty log: the follower must go back to offset 0
+    await until("the follower resynced", async () => ((await c.followerStatus()).body.resyncs === 1 ? true : undefined));
+    await leaderSees(c, "follower", (r) => r.waiting);
+    const reply = await c.createOrder("o-new");
+    expect(reply.status, "acknowledged, not REPLICATION_TIMEOUT").toBe(201);
+    expect(reply.body.replication.followers).toEqual(["follower"]);
+  });
+
   it("a held link cuts the stream: nothing arrives until the link opens again", async () => {
     const c = await start();
     await leaderSees(c, "follower", (r) => r.waiting);
@@ -174,6 +197,36 @@ describe("streaming replication", () => {
       const row = await leaderSees(c, "f-1", () => true);
       expect(row).toMatchObject({ receivedOffset: null, appliedOffset: null });
       expect((await c.createOrder("o-2")).status).toBe(201);
+    });
+
+    it("a follower that answers no heartbeat is taken for gone: its stream ends, and it shows as disconnected", async () => {
+      const c = await start({ followers: [], followerTimeoutMs: 3000 });
+      const body = new PassThrough();
+      body.write('{"received":0,"applied":0}\n'); // then nothing, as a follower whose host went away
+      const reply = await request(`${c.leader.url}/replication/stream?from=0&follower=f-1&waitMs=1000`, { method: "POST", dispatcher: agent, headers: { "content-type": "application/x-ndjson" }, body });
+      expect(reply.statusCode).toBe(200);
+      let received = "";
+      const ended = (async () => {
+        try {
+          for await (const chunk of reply.body) received += String(chunk);
+        } catch {
+          // the leader drops the connection of a follower that is not there
+        }
+      })();
+      const lines = () => received.split("\n").length - 1;
+      for (let i = 1; i <= 3; i++) {
+        await leaderSees(c, "f-1", (r) => r.waiting); // the stream waits at the head again
+        clock.advance(1000);
+        await until(`heartbeat ${i}`, () => (lines() >= i ? true : undefined));
+      }
+      await leaderSees(c, "f-1", (r) => r.waiting); // 3 s without a word: FOLLOWER_TIMEOUT_MS, not more yet
+      clock.advance(1000);
+      await ended; // past it, and two heartbeats: it is dropped
+      expect(lines(), "a heartbeat a second until then").toBe(3);
+      body.destroy();
+      clock.advance(3001);
+      const row = await leaderSees(c, "f-1", (r) => r.state === "disconnected");
+      expect(row.waiting).toBe(false);
     });
   });
 });

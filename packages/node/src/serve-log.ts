@@ -23,9 +23,6 @@ const LOG_ID = /^[0-9a-f]{1,64}$/;
 /** The longest a `POST /wait` may wait. */
 export const MAX_WAIT_MS = 60_000;
 
-/** The longest pause a stream may be asked to make after a batch. */
-export const MAX_STREAM_BATCH_WAIT_MS = 10_000;
-
 /** How long one stream stays open; the follower then opens the next at once (no server's request timeout ever cuts one). */
 export const MAX_STREAM_MS = 60_000;
 
@@ -231,18 +228,23 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
   /**
    * A follower's stream (STREAM=1; see protocol.ts): checked as a fetch is, then held open,
    * sending each batch past the last one sent, at most one every `batchWaitMs` (not while a write
-   * waits for followers), and an empty reply every `waitMs`; the follower's progress
-   * reports come up the request's body. It ends when this node's log, leadership or role
-   * changes, after MAX_STREAM_MS, or at a bad report; the follower opens another, checked again.
+   * waits for followers), and an empty reply every `waitMs` (a heartbeat, which the follower
+   * answers); the follower's progress reports come up the request's body. It ends when this
+   * node's log, leadership or role changes (or its log is cut back below what was sent), after
+   * MAX_STREAM_MS, at a bad report, or when the follower has said nothing for two heartbeats (a
+   * dead peer); the follower opens another, checked again.
    */
   router.post("/replication/stream", async (req, res) => {
     const { from: opened, limit, waitMs, follower, cascaded, progress } = readFetch(req.query);
     if (follower === undefined) throw httpError(400, "INVALID_PARAMETER", "follower is required: a stream is a follower's", { parameter: "follower" });
     if (waitMs === 0) throw httpError(400, "INVALID_PARAMETER", "waitMs is required: how often a stream with nothing new sends a heartbeat", { parameter: "waitMs" });
-    const batchWaitMs = readQueryNumber(req.query, "batchWaitMs", { fallback: 0, max: MAX_STREAM_BATCH_WAIT_MS });
+    const batchWaitMs = readQueryNumber(req.query, "batchWaitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
     readOrRefuse(opened, 1);
     const serving = { logId: log.logId, epoch: latestEpoch(log.epochs), role: node.role() };
-    const unchanged = () => log.logId === serving.logId && latestEpoch(log.epochs) === serving.epoch && node.role() === serving.role && node.notReady() === undefined;
+    let from = opened;
+    // Another history, leadership or role, or a log cut back below what was sent (a diverged suffix dropped): the follower must ask again.
+    const unchanged = () => log.logId === serving.logId && latestEpoch(log.epochs) === serving.epoch && node.role() === serving.role && node.notReady() === undefined && log.head >= from;
+    let reportedAt = clock.now();
 
     const fetch = downstream.fetchArrived(follower, progress, cascaded);
     const gone = new AbortController();
@@ -259,6 +261,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         if (applied > received) throw httpError(400, "INVALID_BODY", `applied (${applied}) cannot be past received (${received})`);
         if (!unchanged()) return; // about another history now: the stream is ending
         if (received > log.head) throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`);
+        reportedAt = clock.now();
         downstream.ackArrived(follower, { logId: serving.logId, received, applied }, line.downstream === undefined ? undefined : readCascaded(JSON.stringify(line.downstream)));
       },
       failed: (err) => end({ status: err.status, code: err.code, error: err.message }),
@@ -266,11 +269,15 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     });
 
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    res.flushHeaders(); // the follower knows at once that the stream is open, not at its first line
     const arrivedAt = clock.now();
-    let from = opened;
     let sentAt = Number.NEGATIVE_INFINITY;
+    // A follower answers every heartbeat: one that has said nothing for two of them (and at least
+    // followerTimeoutMs) is gone, its host or the network, even if its connection looks open.
+    const silenceMs = Math.max(followerTimeoutMs, 2 * waitMs);
+    const heard = () => clock.now() - reportedAt <= silenceMs;
     try {
-      while (!gone.signal.aborted && unchanged() && clock.now() - arrivedAt < MAX_STREAM_MS) {
+      while (!gone.signal.aborted && unchanged() && heard() && clock.now() - arrivedAt < MAX_STREAM_MS) {
         if (from === log.head) {
           fetch.holding(true);
           await tail.wait(from, waitMs, gone.signal);
@@ -285,11 +292,12 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         if (!read.ok) break; // retention went past it while the follower was slow: reopening tells it
         const written = res.write(`${JSON.stringify(eventsReply(from, read, arrivedAt))}\n`);
         from = read.nextFrom;
-        sentAt = clock.now();
-        if (!written) await drained(res, gone.signal);
+        if (read.entries.length) sentAt = clock.now(); // a heartbeat is not a batch: the next write after it may go at once
+        if (!written && !(await drained(res, silenceMs, gone.signal))) break; // it stopped reading
       }
     } finally {
-      fetch.done(from >= log.head);
+      fetch.done(from >= log.head, heard());
+      if (!heard() || (!gone.signal.aborted && res.writableNeedDrain)) res.destroy(); // a follower that is not there cannot be told
       end();
     }
   });
@@ -419,6 +427,7 @@ function readReports(req: Request, { report, failed, ended }: { report(line: Rec
   req.setEncoding("utf8");
   req.on("data", (chunk: string) => {
     for (const line of lines.push(chunk)) {
+      if (line.trim() === "") continue; // an empty line says nothing (Enter pressed in curl)
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
@@ -438,16 +447,20 @@ function readReports(req: Request, { report, failed, ended }: { report(line: Rec
   req.once("error", ended);
 }
 
-/** Resolves once `res` can take more (or `signal` aborts). */
-function drained(res: Response, signal: AbortSignal): Promise<void> {
+/** Resolves true once `res` can take more; false after `withinMs` (the reader stopped reading) or when `signal` aborts. */
+function drained(res: Response, withinMs: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      signal.removeEventListener("abort", done);
-      resolve();
+    const done = (ok: boolean) => () => {
+      res.off("drain", onDrain);
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      resolve(ok);
     };
-    res.once("drain", done);
-    signal.addEventListener("abort", done, { once: true });
+    const onDrain = done(true);
+    const onAbort = done(false);
+    const timer = setTimeout(done(false), withinMs);
+    res.once("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
 

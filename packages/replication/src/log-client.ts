@@ -53,7 +53,7 @@ export interface FetchOptions {
 
 /** What opening a stream says besides a fetch's options (see `openStream`). */
 export interface StreamOptions extends FetchOptions {
-  /** After a reply of more than one event, how long the upstream waits before sending the next (the follower's BATCH_WAIT_MS). */
+  /** While writes stream in, the least time between two lines the upstream sends (the follower's BATCH_WAIT_MS). */
   batchWaitMs?: number | undefined;
 }
 

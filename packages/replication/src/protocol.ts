@@ -79,7 +79,8 @@ export interface AckRequest {
  * reply of `GET /events`'s shape whenever it has events past the last one sent (a batch: a
  * write after a quiet spell goes at once, and while writes stream in, a line goes at most every
  * `batchWaitMs`), or none after `waitMs` (a heartbeat). The
- * follower sends its progress the other way, one StreamReport line each, in the request's body.
+ * follower sends its progress the other way, one StreamReport line each, in the request's body,
+ * after every batch and every heartbeat: an upstream that hears nothing for two heartbeats drops it.
  * A refusal is the same JSON 4xx as a fetch's; a stream the upstream cannot go on with (its log
  * is another now, it changed role, a bad report) ends, with an `{ok: false, status, code, error}`
  * line if it was the follower's fault, and the follower opens another, which is checked again.

@@ -263,16 +263,16 @@ export function createReceiver<E, S>({
    * moved), if a fetch of ours is held there (a long poll): otherwise the next fetch, about to go,
    * says it. At most one report is in flight; a failed one is not retried (the next fetch carries
    * the same news anyway). On a stream, the report is a line up the stream, and what was received
-   * is news as well.
+   * is news as well; `always` sends one even with no news (the answer to a heartbeat).
    */
-  function reportProgress(): void {
+  function reportProgress(always = false): void {
     const logId = replica.logId;
     if (!inFlight || acking || logId === undefined) return;
     const below = downstream();
     const belowJson = JSON.stringify(below);
     // On a stream, what was received is news too (a synchronous write may wait for it); a fetch says it anyway.
     const moved = replica.appliedNext > reported || belowJson !== reportedBelow || (open !== undefined && replica.received > reportedReceived);
-    if (!moved) return;
+    if (!moved && !(always && open)) return;
     const applied = replica.appliedNext;
     reported = applied;
     reportedReceived = replica.received;
@@ -308,7 +308,7 @@ export function createReceiver<E, S>({
         const wait = await accept(reply.from, sentAt, reply, signal, true);
         if (wait > 0 || replica.nextFrom !== reply.nextFrom) return wait; // a pause, or a resync: the stream's offsets are not ours now
         onStreamed();
-        reportProgress();
+        reportProgress(reply.events.length === 0); // a heartbeat is answered, so the upstream knows this follower is there
         if (replica.pending >= maxPending) return 0;
       }
       return 0;
@@ -436,8 +436,9 @@ export function createReceiver<E, S>({
       const applied = replica.appliedNext;
       const below = downstream();
       inFlight = true;
-      reported = Math.max(reported, applied);
-      reportedReceived = Math.max(reportedReceived, from);
+      // What this fetch (or stream) tells the upstream, exactly: after a resync or a cut these go down, not only up.
+      reported = applied;
+      reportedReceived = from;
       reportedBelow = JSON.stringify(below);
       const options = { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal };
       try {
