@@ -18,16 +18,15 @@ export interface Acknowledged {
   followers: string[];
 }
 
-/**
- * Why a wait's timer is cancelled. Giving abort() a reason spares it building a DOMException,
- * stack trace and all, once per synchronous write.
- */
-const RELEASED = "released";
+/** Why the deadline timer is cancelled (a reason spares abort() building a DOMException with its stack). */
+const REARMED = "rearmed";
 
 interface Waiter {
   offset: number;
   replicas: number;
   kind: AckKind;
+  /** When the wait times out, on the clock. */
+  deadline: number;
   done(result: Acknowledged): void;
 }
 
@@ -37,7 +36,8 @@ interface Waiter {
  * with every fetch and ack (see downstream.ts); each report re-checks the waiters, so writes that
  * arrive together are released by the same report: one round trip for all of them (group
  * acknowledgement), not one each. While anyone waits, `wanted` is set, and the node tells its
- * followers to report at once instead of batching their next fetch.
+ * followers to report at once instead of batching their next fetch. One timer serves every
+ * waiter, set for the earliest deadline, so a synchronous write costs no timer of its own.
  */
 export function createAcknowledgements({ downstream, clock }: { downstream: Pick<Downstream, "positions" | "subscribe">; clock: WaitClock }) {
   const waiters = new Set<Waiter>();
@@ -64,7 +64,45 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
         released = true;
       }
     }
-    if (released) changed.notify(waiters.size);
+    if (released) {
+      changed.notify(waiters.size);
+      if (waiters.size === 0) disarm();
+    }
+  };
+
+  /** The one timer: armed for `at`, the earliest deadline of any waiter, while anyone waits. */
+  let timer: { at: number; stop: AbortController } | undefined;
+  const disarm = () => {
+    timer?.stop.abort(REARMED);
+    timer = undefined;
+  };
+  const arm = (at: number) => {
+    if (timer && timer.at <= at) return; // it goes off first anyway
+    disarm();
+    const armed = { at, stop: new AbortController() };
+    timer = armed;
+    void clock.sleep(Math.max(0, at - clock.now()), armed.stop.signal).then(() => {
+      if (armed.stop.signal.aborted) return;
+      timer = undefined;
+      expire();
+    });
+  };
+  /** The deadline came for some waiters: they time out, with the followers that had their offset then; the timer is set for the next one. */
+  const expire = () => {
+    const now = clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    let expired = false;
+    for (const w of [...waiters]) {
+      if (w.deadline > now) {
+        next = Math.min(next, w.deadline);
+        continue;
+      }
+      waiters.delete(w);
+      w.done({ reached: false, followers: holders(w.offset, w.kind) });
+      expired = true;
+    }
+    if (expired) changed.notify(waiters.size);
+    if (next < Number.POSITIVE_INFINITY) arm(next);
   };
   downstream.subscribe(() => {
     if (waiters.size > 0) check();
@@ -92,27 +130,27 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
       const have = holders(offset, kind);
       if (have.length >= replicas || timeoutMs <= 0 || signal?.aborted) return Promise.resolve({ reached: have.length >= replicas, followers: have });
       return new Promise((resolve) => {
-        const stop = new AbortController();
-        const onAbort = () => stop.abort(RELEASED);
-        signal?.addEventListener("abort", onAbort, { once: true });
+        // The caller gave up (a client that hung up): the wait ends now, as a timeout would.
+        const onAbort = () => {
+          if (!waiters.delete(waiter)) return;
+          changed.notify(waiters.size);
+          if (waiters.size === 0) disarm();
+          resolve({ reached: false, followers: holders(offset, kind) });
+        };
         const waiter: Waiter = {
           offset,
           replicas,
           kind,
+          deadline: clock.now() + timeoutMs,
           done(result) {
-            stop.abort(RELEASED);
             signal?.removeEventListener("abort", onAbort);
             resolve(result);
           },
         };
+        signal?.addEventListener("abort", onAbort, { once: true });
         waiters.add(waiter);
         changed.notify(waiters.size);
-        void clock.sleep(timeoutMs, stop.signal).then(() => {
-          if (!waiters.delete(waiter)) return; // released by a report already
-          signal?.removeEventListener("abort", onAbort);
-          changed.notify(waiters.size);
-          resolve({ reached: false, followers: holders(offset, kind) });
-        });
+        arm(waiter.deadline);
       });
     },
   };
