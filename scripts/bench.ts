@@ -470,7 +470,13 @@ async function measureSync() {
     for (const s of setups) ratios[s.name].push(await versusBare((await measureWrites(s.url, size.windowMs)).perSecond));
   }
   await stopAll();
-  const of = (name: keyof typeof latencies) => ({ p50: median(latencies[name]), p99: quantile(latencies[name], 0.99), ratio: name === "bare" ? 1 : median(ratios[name]) });
+  const of = (name: keyof typeof latencies) => ({
+    p50: median(latencies[name]),
+    p99: quantile(latencies[name], 0.99),
+    ratio: name === "bare" ? 1 : median(ratios[name]),
+    // Against the asynchronous leader in the same round (each over the bare windows beside it): what the target counts.
+    versusAsync: name === "bare" ? 1 : median(ratios[name].map((r, round) => r / ratios.async[round]!)),
+  });
   return { bare: of("bare"), async: of("async"), received: of("received"), applied: of("applied"), receivedStreamed: of("receivedStreamed"), appliedStreamed: of("appliedStreamed") };
 }
 type SyncSetup = "async" | "received" | "applied" | "receivedStreamed" | "appliedStreamed";
@@ -705,7 +711,7 @@ const sections = {
       "| --- | --- | --- | --- | --- | --- | --- |",
       `| write latency p50, one write at a time | ${ms(sync.async.p50)} | ${waiting.map((w) => over(w.p50)).join(" | ")} | received ≤ asynchronous + 1 round trip (${ms(sync.async.p50 + sync.bare.p50)}) |`,
       `| write latency p99 | ${ms(sync.async.p99)} | ${waiting.map((w) => ms(w.p99)).join(" | ")} |  |`,
-      `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${waiting.map((w) => `${percent(w.ratio)} (${percent(w.ratio / sync.async.ratio)} of asynchronous)`).join(" | ")} | ≥ 70% of asynchronous |`,
+      `| write throughput, 16 clients (% of bare Express) | ${percent(sync.async.ratio)} | ${waiting.map((w) => `${percent(w.ratio)} (${percent(w.versusAsync)} of asynchronous)`).join(" | ")} | ≥ 70% of asynchronous |`,
     ].join("\n");
     console.log(`${syncTable}\n`);
     return { syncTable };
@@ -839,7 +845,8 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   ${size.samples} writes each, one at a time, the bare handler and the leaders taking turns write by write;
   a loopback round trip is the bare handler's p50 in the same turns. Throughput:
   16 clients in windows of ${size.windowMs / 1000} s, the leaders and the bare handler taking turns, the median
-  of ${Math.max(1, Math.round(size.rounds / 2))} rounds.
+  of ${Math.max(1, Math.round(size.rounds / 2))} rounds; "of asynchronous" is the median over rounds of a leader's ratio to
+  bare divided by the asynchronous leader's in the same round.
 - **Raft**: a group of three \`apps/raft\` nodes (\`pnpm dev:raft\`'s plan, on free ports;
   election timeouts 150-300 ms, heartbeat 50 ms) beside the asynchronous leader with one
   long-polling follower, both in memory (no \`DATA_DIR\`). Latency: ${size.samples} writes each, one at a
