@@ -1,4 +1,4 @@
-import { checkHistory, countAnomalies, type Operation, type Verdict } from "@lab/history";
+import { allAnomalies, checkHistory, countAnomalies, type Operation, type Verdict } from "@lab/history";
 import { describe, expect, it } from "vitest";
 import { runRaftScenario, type Facts, type RaftLab } from "../lab/raft-lab.ts";
 
@@ -8,7 +8,7 @@ import { runRaftScenario, type Facts, type RaftLab } from "../lab/raft-lab.ts";
  * not show must not be there, and what a possibly stale read can show must be named.
  */
 const record = (run: (lab: RaftLab) => Promise<Facts>, group = { dataDir: true }) => runRaftScenario({ name: "raft-history", group, run }, { deterministic: true });
-const anomalies = (verdict: Verdict) => [...verdict.staleReads, ...verdict.readYourWrites, ...verdict.monotonicReads, ...verdict.lostWrites].map((a) => a.message);
+const anomalies = (verdict: Verdict) => allAnomalies(verdict).map((a) => a.message);
 const KEYS = ["k-1", "k-2", "k-3", "k-4", "k-5", "k-6", "k-7", "k-8"];
 
 describe("a Raft group's history, through the checker", () => {

@@ -1,4 +1,4 @@
-import { checkHistory, countAnomalies, type Anomaly, type Verdict } from "@lab/history";
+import { allAnomalies, checkHistory, countAnomalies, type Anomaly, type Verdict } from "@lab/history";
 import { describe, expect, it } from "vitest";
 import type { Recording } from "../lab/lab.ts";
 import { runAnyScenario, scenarios } from "../lab/scenarios.ts";
@@ -19,7 +19,7 @@ const run = async (name: string) => {
 const lost = (verdict: Verdict) => lostWritesOf(verdict).map((w) => `${w.key} ${w.value} #${w.offset} epoch ${w.epoch}`);
 /** What a lane of the timeline says, in English. */
 const lanes = (recording: Recording, lane: string) => recording.timeline.filter((e) => e.lane === lane).map((e) => (typeof e.text === "string" ? e.text : e.text.en));
-const anomalies = (verdict: Verdict) => [...verdict.staleReads, ...verdict.readYourWrites, ...verdict.monotonicReads, ...verdict.lostWrites].map((a) => a.message);
+const anomalies = (verdict: Verdict) => allAnomalies(verdict).map((a) => a.message);
 const by = (anomalies: Anomaly[]) => anomalies.map((a) => `${a.operations.at(-1)!.client}@${a.operations.at(-1)!.node}`);
 
 describe("pnpm lab scenarios, deterministically", () => {

@@ -127,7 +127,12 @@ function replacedBefore(read: Operation, w: Operation): boolean {
   return w.epoch !== undefined && read.epochs !== undefined && (read.epochs.at(-1)?.epoch ?? 0) < w.epoch;
 }
 
+/** Every anomaly a verdict holds, of every kind, in the order the verdict lists the kinds. */
+export function allAnomalies(verdict: Verdict): Anomaly[] {
+  return [...verdict.staleReads, ...verdict.readYourWrites, ...verdict.monotonicReads, ...verdict.lostWrites];
+}
+
 /** How many anomalies a verdict holds, in all. */
 export function countAnomalies(verdict: Verdict): number {
-  return verdict.staleReads.length + verdict.readYourWrites.length + verdict.monotonicReads.length + verdict.lostWrites.length;
+  return allAnomalies(verdict).length;
 }
