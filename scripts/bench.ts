@@ -208,6 +208,7 @@ async function measureThroughput() {
   }
   await stopAll();
   const summary = (name: SetupName) => ({
+    followers: SETUPS.find((setup) => setup.name === name)!.followers,
     rate: median(of[name].rates),
     ratio: median(of[name].ratios),
     ratioQuartiles: [quantile(of[name].ratios, 0.25), quantile(of[name].ratios, 0.75)] as const,
@@ -668,7 +669,7 @@ const sections = {
       ["write throughput (% of bare Express in the same rounds)", percent(alone.ratio), ...followed.map((s) => `${percent(s.ratio)} (${versusNone(s)})`)],
       ["middle half of the rounds", spread(alone.ratioQuartiles), ...followed.map((s) => spread(s.ratioQuartiles))],
       ["CPU per write: leader", us(alone.leaderCpu), ...followed.map((s) => `${us(s.leaderCpu)} (${percentOver(s.leaderCpu, alone.leaderCpu)})`)],
-      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...(["three", "eight", "eightBatched", "eightStreamed"] as const).map((name) => `${us(throughput[name].followerCpu)} (${us(SETUPS.find((s) => s.name === name)!.followers * throughput[name].followerCpu)})`)],
+      ["CPU per write: each follower (all of them)", "", us(long.followerCpu), ...followed.slice(1).map((s) => `${us(s.followerCpu)} (${us(s.followers * s.followerCpu)})`)],
       ["events per fetch (STREAM=1: per line of the stream)", "", ...followed.map((s) => s.eventsPerFetch.toFixed(0))],
       ["requests to the leader per event replicated (fetches + progress reports)", "", ...followed.map((s) => s.requestsPerEvent.toFixed(3))],
     ];

@@ -24,7 +24,7 @@ const LOG_ID = /^[0-9a-f]{1,64}$/;
 export const MAX_WAIT_MS = 60_000;
 
 /** How long one stream stays open; the follower then opens the next at once (no server's request timeout ever cuts one). */
-export const MAX_STREAM_MS = 60_000;
+const MAX_STREAM_MS = 60_000;
 
 /** The longest progress report a stream takes (a line of JSON: positions, and the rows of the followers below). */
 const MAX_REPORT_BYTES = 64 * 1024;
@@ -262,7 +262,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
         if (!unchanged()) return; // about another history now: the stream is ending
         if (received > log.head) throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`);
         reportedAt = clock.now();
-        downstream.ackArrived(follower, { logId: serving.logId, received, applied }, line.downstream === undefined ? undefined : readCascaded(JSON.stringify(line.downstream)));
+        downstream.ackArrived(follower, { logId: serving.logId, received, applied }, checkCascaded(line.downstream));
       },
       failed: (err) => end({ status: err.status, code: err.code, error: err.message }),
       ended: () => end(),
@@ -345,7 +345,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     if (received > log.head) {
       throw httpError(409, "OFFSET_OUT_OF_RANGE", `received ${received} is past this node's head ${log.head}`, { ...who(), logId: log.logId, start: log.start, head: log.head });
     }
-    downstream.ackArrived(follower!, { logId, received, applied }, body.downstream === undefined ? undefined : readCascaded(JSON.stringify(body.downstream)));
+    downstream.ackArrived(follower!, { logId, received, applied }, checkCascaded(body.downstream));
     res.json({ ok: true, ...who() });
   });
 
@@ -401,13 +401,19 @@ function readLogId(value: unknown): string | undefined {
 /** `?downstream=`: the followers below the one fetching, as it reports them (see downstream.ts). */
 function readCascaded(value: unknown): CascadedRow[] | undefined {
   if (value === undefined) return undefined;
-  let parsed: unknown;
+  let parsed: unknown = null; // not JSON: refused as rows of no shape
   try {
-    parsed = typeof value === "string" ? JSON.parse(value) : undefined;
+    if (typeof value === "string") parsed = JSON.parse(value);
   } catch {
-    parsed = undefined;
+    // stays null
   }
-  const check = checkCascadedRows(parsed, (id) => checkNodeId(id).ok);
+  return checkCascaded(parsed);
+}
+
+/** The `downstream` of a report already parsed (an ack's body, a stream's line), checked as the query's. */
+function checkCascaded(value: unknown): CascadedRow[] | undefined {
+  if (value === undefined) return undefined;
+  const check = checkCascadedRows(value, (id) => checkNodeId(id).ok);
   if (!check.ok) throw httpError(400, "INVALID_PARAMETER", `downstream ${check.message}`, { parameter: "downstream" });
   return check.rows;
 }

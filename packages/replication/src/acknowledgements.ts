@@ -1,5 +1,6 @@
 import type { Downstream } from "./downstream.ts";
 import { createHeadListeners } from "./log.ts";
+import { createSharedTimer } from "./shared-timer.ts";
 import type { WaitClock } from "./tail-waiters.ts";
 
 /**
@@ -17,9 +18,6 @@ export interface Acknowledged {
   /** The followers that had it when the wait ended, by id. */
   followers: string[];
 }
-
-/** Why the deadline timer is cancelled (a reason spares abort() building a DOMException with its stack). */
-const REARMED = "rearmed";
 
 interface Waiter {
   offset: number;
@@ -64,31 +62,16 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
         released = true;
       }
     }
-    if (released) {
-      changed.notify(waiters.size);
-      if (waiters.size === 0) disarm();
-    }
+    if (released) settled();
   };
 
-  /** The one timer: armed for `at`, the earliest deadline of any waiter, while anyone waits. */
-  let timer: { at: number; stop: AbortController } | undefined;
-  const disarm = () => {
-    timer?.stop.abort(REARMED);
-    timer = undefined;
-  };
-  const arm = (at: number) => {
-    if (timer && timer.at <= at) return; // it goes off first anyway
-    disarm();
-    const armed = { at, stop: new AbortController() };
-    timer = armed;
-    void clock.sleep(Math.max(0, at - clock.now()), armed.stop.signal).then(() => {
-      if (armed.stop.signal.aborted) return;
-      timer = undefined;
-      expire();
-    });
+  /** Waits ended: whoever shows waits is told, and the timer goes with the last one. */
+  const settled = () => {
+    changed.notify(waiters.size);
+    if (waiters.size === 0) timer.set(Number.POSITIVE_INFINITY);
   };
   /** The deadline came for some waiters: they time out, with the followers that had their offset then; the timer is set for the next one. */
-  const expire = () => {
+  const timer = createSharedTimer(clock, () => {
     const now = clock.now();
     let next = Number.POSITIVE_INFINITY;
     let expired = false;
@@ -101,9 +84,9 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
       w.done({ reached: false, followers: holders(w.offset, w.kind) });
       expired = true;
     }
-    if (expired) changed.notify(waiters.size);
-    if (next < Number.POSITIVE_INFINITY) arm(next);
-  };
+    if (expired) settled();
+    timer.set(next);
+  });
   downstream.subscribe(() => {
     if (waiters.size > 0) check();
   });
@@ -133,8 +116,7 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
         // The caller gave up (a client that hung up): the wait ends now, as a timeout would.
         const onAbort = () => {
           if (!waiters.delete(waiter)) return;
-          changed.notify(waiters.size);
-          if (waiters.size === 0) disarm();
+          settled();
           resolve({ reached: false, followers: holders(offset, kind) });
         };
         const waiter: Waiter = {
@@ -150,7 +132,7 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
         signal?.addEventListener("abort", onAbort, { once: true });
         waiters.add(waiter);
         changed.notify(waiters.size);
-        arm(waiter.deadline);
+        if (waiter.deadline < timer.at) timer.set(waiter.deadline);
       });
     },
   };

@@ -46,19 +46,35 @@ export function createLink<E, S>(client: LogClient<E, S>) {
   const send = async <T>(signal: AbortSignal | undefined, request: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     for (;;) {
       await pass(signal);
-      const cut = new AbortController();
-      const onAbort = () => cut.abort(signal!.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      onTheWire.add(cut);
+      const wire = onWire(signal);
       try {
-        return await request(cut.signal);
+        return await request(wire.cut.signal);
       } catch (err) {
-        if (signal?.aborted || !cut.signal.aborted) throw err; // the caller's abort, or the upstream's own failure
+        if (wire.passOn()) throw err;
       } finally {
-        onTheWire.delete(cut);
-        signal?.removeEventListener("abort", onAbort);
+        wire.off();
       }
     }
+  };
+
+  /**
+   * Puts a request on the wire: a signal of its own (`cut`) that the caller's abort and a cut of
+   * the link both abort; `passOn()` tells whether a failure is to be passed on (the caller's
+   * abort, or the upstream's own failure) rather than met at the link again; `off` takes it off.
+   */
+  const onWire = (signal: AbortSignal | undefined) => {
+    const cut = new AbortController();
+    const onAbort = () => cut.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    onTheWire.add(cut);
+    return {
+      cut,
+      passOn: () => signal?.aborted === true || !cut.signal.aborted,
+      off() {
+        onTheWire.delete(cut);
+        signal?.removeEventListener("abort", onAbort);
+      },
+    };
   };
 
   /**
@@ -67,34 +83,26 @@ export function createLink<E, S>(client: LogClient<E, S>) {
    * the link (held: it waits; dropped: it fails).
    */
   const openStream: LogClient<E, S>["openStream"] = async (from, options) => {
-    const { signal } = options;
-    await pass(signal);
-    const cut = new AbortController();
-    const onAbort = () => cut.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    onTheWire.add(cut);
-    const done = () => {
-      onTheWire.delete(cut);
-      signal?.removeEventListener("abort", onAbort);
-    };
+    await pass(options.signal);
+    const wire = onWire(options.signal);
     let stream: EventStream<E>;
     try {
-      stream = await client.openStream(from, { ...options, signal: cut.signal });
+      stream = await client.openStream(from, { ...options, signal: wire.cut.signal });
     } catch (err) {
-      done();
-      if (signal?.aborted || !cut.signal.aborted) throw err;
+      wire.off();
+      if (wire.passOn()) throw err;
       return openStream(from, options); // cut while opening: meet the link again
     }
     async function* replies() {
       try {
         yield* stream.replies;
       } catch (err) {
-        if (signal?.aborted || !cut.signal.aborted) throw err;
+        if (wire.passOn()) throw err;
       } finally {
-        done();
+        wire.off();
       }
     }
-    return { replies: replies(), report: (progress) => (cut.signal.aborted ? undefined : stream.report(progress)), close: stream.close };
+    return { replies: replies(), report: (progress) => (wire.cut.signal.aborted ? undefined : stream.report(progress)), close: stream.close };
   };
 
   const linked: LogClient<E, S> = {

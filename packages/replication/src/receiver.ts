@@ -307,8 +307,10 @@ export function createReceiver<E, S>({
       for await (const reply of opened.replies) {
         const wait = await accept(reply.from, sentAt, reply, signal, true);
         if (wait > 0 || replica.nextFrom !== reply.nextFrom) return wait; // a pause, or a resync: the stream's offsets are not ours now
+        const reportsBefore = acks;
         onStreamed();
-        reportProgress(reply.events.length === 0); // a heartbeat is answered, so the upstream knows this follower is there
+        // A heartbeat is answered, so the upstream knows this follower is there (unless applying just said so).
+        reportProgress(reply.events.length === 0 && acks === reportsBefore);
         if (replica.pending >= maxPending) return 0;
       }
       return 0;

@@ -1,4 +1,5 @@
 import type { ReplicationLog } from "./log.ts";
+import { createSharedTimer } from "./shared-timer.ts";
 
 /** What waiting needs of a clock (the lab's Clock fits): the time, and a sleep that an abort cuts short. */
 export interface WaitClock {
@@ -26,30 +27,21 @@ interface Waiter {
  */
 export function createTailWaiters(log: Pick<ReplicationLog<unknown>, "logId" | "head" | "subscribe">, clock: WaitClock) {
   const waiters = new Set<Waiter>();
-  let armed: { deadline: number; cancel: AbortController } | undefined;
-
   const release = (w: Waiter) => {
     if (waiters.delete(w)) w.done();
   };
 
-  /** Keeps one sleep running until the earliest deadline among the waiters. */
+  /** Sets the one timer for the earliest deadline among the waiters. */
   const arm = () => {
     let earliest = Number.POSITIVE_INFINITY;
     for (const w of waiters) earliest = Math.min(earliest, w.deadline);
-    if (armed && armed.deadline === earliest) return;
-    armed?.cancel.abort("re-armed"); // a reason spares abort() building a DOMException each time
-    armed = undefined;
-    if (earliest === Number.POSITIVE_INFINITY) return;
-    const timer = { deadline: earliest, cancel: new AbortController() };
-    armed = timer;
-    void clock.sleep(earliest - clock.now(), timer.cancel.signal).then(() => {
-      if (timer.cancel.signal.aborted) return;
-      armed = undefined;
-      const now = clock.now();
-      for (const w of [...waiters]) if (w.deadline <= now) release(w);
-      arm();
-    });
+    timer.set(earliest);
   };
+  const timer = createSharedTimer(clock, () => {
+    const now = clock.now();
+    for (const w of [...waiters]) if (w.deadline <= now) release(w);
+    arm();
+  });
 
   // Waiters are released after the current turn of the event loop, not at the append itself:
   // writes that arrive together (many clients at once) then leave in one reply per follower
