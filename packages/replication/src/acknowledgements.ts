@@ -25,7 +25,16 @@ interface Waiter {
   kind: AckKind;
   /** When the wait times out, on the clock. */
   deadline: number;
-  done(result: Acknowledged): void;
+  resolve(result: Acknowledged): void;
+  /** The caller's signal, and what it calls on abort (only a caller that can give up has them). */
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Ends a wait with `result`. */
+function finish(w: Waiter, result: Acknowledged) {
+  if (w.onAbort) w.signal?.removeEventListener("abort", w.onAbort);
+  w.resolve(result);
 }
 
 /**
@@ -49,18 +58,22 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
       .map((p) => p.id)
       .sort();
   const holders = (offset: number, kind: AckKind) => holdersIn(downstream.positions(), offset, kind);
+  /** How many of `positions` have `offset`, without listing them. */
+  const countIn = (positions: Positions, offset: number, kind: AckKind) => {
+    let count = 0;
+    for (const p of positions) if ((kind === "received" ? p.received : p.applied) > offset) count++;
+    return count;
+  };
 
   /** One report can release many writes (all those at or below it): the positions are read once for all of them. */
   const check = () => {
     const positions = downstream.positions();
     let released = false;
-    for (const w of [...waiters]) {
-      const have = holdersIn(positions, w.offset, w.kind);
-      if (have.length >= w.replicas) {
-        waiters.delete(w);
-        w.done({ reached: true, followers: have });
-        released = true;
-      }
+    for (const w of waiters) {
+      if (countIn(positions, w.offset, w.kind) < w.replicas) continue;
+      waiters.delete(w); // deleting the entry being visited is safe while iterating a Set
+      finish(w, { reached: true, followers: holdersIn(positions, w.offset, w.kind) });
+      released = true;
     }
     if (released) settled();
   };
@@ -81,7 +94,7 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
         continue;
       }
       waiters.delete(w);
-      w.done({ reached: false, followers: holders(w.offset, w.kind) });
+      finish(w, { reached: false, followers: holders(w.offset, w.kind) });
       expired = true;
     }
     if (expired) settled();
@@ -110,26 +123,23 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
      * `signal` aborts, with the followers that had it then. At once if they already do.
      */
     wait(offset: number, { replicas, kind, timeoutMs, signal }: { replicas: number; kind: AckKind; timeoutMs: number; signal?: AbortSignal }): Promise<Acknowledged> {
-      const have = holders(offset, kind);
-      if (have.length >= replicas || timeoutMs <= 0 || signal?.aborted) return Promise.resolve({ reached: have.length >= replicas, followers: have });
+      const positions = downstream.positions();
+      if (countIn(positions, offset, kind) >= replicas || timeoutMs <= 0 || signal?.aborted) {
+        const have = holdersIn(positions, offset, kind);
+        return Promise.resolve({ reached: have.length >= replicas, followers: have });
+      }
       return new Promise((resolve) => {
-        // The caller gave up (a client that hung up): the wait ends now, as a timeout would.
-        const onAbort = () => {
-          if (!waiters.delete(waiter)) return;
-          settled();
-          resolve({ reached: false, followers: holders(offset, kind) });
-        };
-        const waiter: Waiter = {
-          offset,
-          replicas,
-          kind,
-          deadline: clock.now() + timeoutMs,
-          done(result) {
-            signal?.removeEventListener("abort", onAbort);
-            resolve(result);
-          },
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
+        const waiter: Waiter = { offset, replicas, kind, deadline: clock.now() + timeoutMs, resolve };
+        if (signal) {
+          // The caller gave up (a client that hung up): the wait ends now, as a timeout would.
+          waiter.signal = signal;
+          waiter.onAbort = () => {
+            if (!waiters.delete(waiter)) return;
+            settled();
+            resolve({ reached: false, followers: holders(offset, kind) });
+          };
+          signal.addEventListener("abort", waiter.onAbort, { once: true });
+        }
         waiters.add(waiter);
         changed.notify(waiters.size);
         if (waiter.deadline < timer.at) timer.set(waiter.deadline);

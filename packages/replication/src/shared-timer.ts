@@ -6,8 +6,8 @@ import type { WaitClock } from "./tail-waiters.ts";
  * own. `onDue` runs when the time it was set for comes; it times out what is due and sets the
  * timer for the next deadline.
  */
-export function createSharedTimer(clock: WaitClock, onDue: () => void) {
-  let armed: { at: number; cancel: AbortController } | undefined;
+export function createSharedTimer(clock: Pick<WaitClock, "now" | "timer">, onDue: () => void) {
+  let armed: { at: number; cancel: () => void } | undefined;
   return {
     /** When it goes off; Infinity while it is not set. */
     get at() {
@@ -16,16 +16,18 @@ export function createSharedTimer(clock: WaitClock, onDue: () => void) {
     /** Sets it for `at` (Infinity: not at all), unless it is set for that already. */
     set(at: number) {
       if ((armed?.at ?? Number.POSITIVE_INFINITY) === at) return;
-      armed?.cancel.abort("re-armed"); // a reason spares abort() building a DOMException each time
+      armed?.cancel();
       armed = undefined;
       if (at === Number.POSITIVE_INFINITY) return;
-      const timer = { at, cancel: new AbortController() };
+      const timer = {
+        at,
+        cancel: clock.timer(Math.max(0, at - clock.now()), () => {
+          if (armed !== timer) return;
+          armed = undefined;
+          onDue();
+        }),
+      };
       armed = timer;
-      void clock.sleep(Math.max(0, at - clock.now()), timer.cancel.signal).then(() => {
-        if (timer.cancel.signal.aborted) return;
-        armed = undefined;
-        onDue();
-      });
     },
   };
 }

@@ -1,10 +1,15 @@
 import type { ReplicationLog } from "./log.ts";
 import { createSharedTimer } from "./shared-timer.ts";
 
-/** What waiting needs of a clock (the lab's Clock fits): the time, and a sleep that an abort cuts short. */
+/**
+ * What waiting needs of a clock (the lab's Clock fits): the time, a sleep that an abort cuts
+ * short, and a timer that is cancelled by calling what it returns (cheaper than a sleep and its
+ * AbortController, for a timer set and cancelled many times a second).
+ */
 export interface WaitClock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  timer(ms: number, fire: () => void): () => void;
 }
 
 interface Waiter {

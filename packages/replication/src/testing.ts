@@ -26,6 +26,16 @@ export function manualClock(start = 0) {
         });
       });
     },
+    timer(ms, fire) {
+      let cancelled = false;
+      const sleep = { at: now + ms, wake: () => queueMicrotask(() => cancelled || fire()) };
+      if (ms <= 0) sleep.wake();
+      else sleeps.push(sleep);
+      return () => {
+        cancelled = true;
+        sleeps = sleeps.filter((s) => s !== sleep);
+      };
+    },
     advance(ms) {
       now += ms;
       const due = sleeps.filter((s) => s.at <= now);

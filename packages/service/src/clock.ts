@@ -8,6 +8,8 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or as soon as `signal` aborts (it never rejects). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fire` after `ms`, unless the function it returns is called first (a timer set and cancelled often, with no promise or AbortController). */
+  timer(ms: number, fire: () => void): () => void;
 }
 
 /** The real clock: `Date.now()` and `setTimeout`. */
@@ -26,5 +28,9 @@ export const systemClock: Clock = {
       const timer = setTimeout(done, ms);
       signal?.addEventListener("abort", done, { once: true });
     });
+  },
+  timer(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
   },
 };

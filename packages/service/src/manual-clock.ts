@@ -48,6 +48,24 @@ export function createManualClock(start = 0): ManualClock {
         notifyWatchers();
       });
     },
+    timer(ms, fire) {
+      // `fire` runs on a microtask, as the code after an awaited sleep would.
+      if (ms <= 0) {
+        let cancelled = false;
+        queueMicrotask(() => cancelled || fire());
+        return () => void (cancelled = true);
+      }
+      const sleeper: Sleeper = {
+        wakeAt: now + ms,
+        wake: () => {
+          sleepers = sleepers.filter((s) => s !== sleeper);
+          queueMicrotask(fire);
+        },
+      };
+      sleepers.push(sleeper);
+      notifyWatchers();
+      return () => void (sleepers = sleepers.filter((s) => s !== sleeper));
+    },
     advance(ms) {
       const target = now + ms;
       const due = sleepers.filter((s) => s.wakeAt <= target).sort((a, b) => a.wakeAt - b.wakeAt);
