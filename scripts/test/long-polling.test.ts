@@ -58,15 +58,16 @@ describe("long-polling", () => {
     expect(await applied(c, 0)).toBe(true);
   });
 
-  it("under a stream of writes it fetches in batches: after a reply of several events it waits batchWaitMs", async () => {
+  it("under a stream of writes it fetches in batches: after a reply of several events, the leader holds its next fetch batchWaitMs", async () => {
     const c = await start(5000, 20);
     await c.stopFollower();
     await c.createOrder("o-1");
     await c.createOrder("o-2"); // two writes since the last fetch: the next reply brings both
     await c.startFollower();
     expect(await applied(c, 1), "applied offsets 0 and 1").toBe(true);
-    await clock.whenSleeping(1); // something waits on the clock: the follower's pause, not a fetch held by the leader
-    expect((await c.leaderHealth()).body.followersWaiting, "fetches waiting on the leader").toBe(0);
+    await clock.whenSleeping(1); // something waits on the clock: the leader, holding the next fetch for a batch
+    expect((await c.leaderHealth()).body.followersWaiting, "fetches waiting at the head for a new event").toBe(0);
+    expect((await c.leader.replication()).body.followers[0], "the fetch held for a batch").toMatchObject({ id: "follower", waiting: true });
     await c.createOrder("o-3");
     expect((await c.readFollower("o-3")).status, "before batchWaitMs has passed").toBe(404);
     clock.advance(20);

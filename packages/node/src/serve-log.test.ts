@@ -71,6 +71,16 @@ describe("GET /events -> as a follower's progress report", () => {
     expect((await replication()).followers[0]).toMatchObject({ waiting: false });
   });
 
+  it("holds a fetch that asks for a batch batchWaitMs, with the events that came meanwhile; not when a full reply is ready", async () => {
+    const held = request(app).get("/events?from=3&follower=f-1&applied=3&waitMs=5000&batchWaitMs=50&limit=10").then((r) => r);
+    await clock.whenSleeping(1);
+    log.append({ n: 5 }); // a write while the fetch is held for a batch
+    clock.advance(50);
+    expect((await held).body, "the two events it asked for, and the one that came").toMatchObject({ from: 3, nextFrom: 6, heldMs: 50 });
+    const full = await request(app).get("/events?from=3&follower=f-1&applied=3&waitMs=5000&batchWaitMs=50&limit=2");
+    expect(full.body, "a full reply was ready: no reason to wait").toMatchObject({ nextFrom: 5, heldMs: 0 });
+  });
+
   it("lists the followers a follower reports below it", async () => {
     const below = JSON.stringify([["f-2", "f-1", "streaming", 5, 4]]);
     await request(app).get(`/events?from=5&follower=f-1&applied=5&downstream=${encodeURIComponent(below)}`).expect(200);

@@ -154,6 +154,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     const from = readQueryNumber(query, "from", { fallback: 0 });
     const limit = readQueryNumber(query, "limit", { fallback: DEFAULT_EVENTS_LIMIT, min: 1, max: MAX_EVENTS_LIMIT });
     const waitMs = readQueryNumber(query, "waitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
+    const batchWaitMs = readQueryNumber(query, "batchWaitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
     const applied = readQueryNumber(query, "applied", { max: from });
     const logId = readLogId(query.logId);
     const follower = readFollower(query.follower, "follower");
@@ -166,7 +167,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     if (followerEpoch !== undefined) refuseAcrossEpochs(from, followerEpoch, { follower, leaderUrl: readUrl(query.epochLeader, "epochLeader") });
     const inLog = from >= log.start && from <= log.head;
     const progress = inLog && applied !== undefined ? { logId: log.logId, received: from, applied } : null;
-    return { from, limit, waitMs, logId, follower, cascaded, progress };
+    return { from, limit, waitMs, batchWaitMs, logId, follower, cascaded, progress };
   };
 
   /** Up to `limit` events from `from`, or 409 OFFSET_OUT_OF_RANGE if this log does not hold `from`. */
@@ -200,18 +201,23 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
   });
 
   router.get("/events", async (req, res) => {
-    const { from, limit, waitMs, logId, follower, cascaded, progress } = readFetch(req.query);
+    const { from, limit, waitMs, batchWaitMs, logId, follower, cascaded, progress } = readFetch(req.query);
     const fetch = follower === undefined ? undefined : downstream.fetchArrived(follower, progress, cascaded);
     let caughtUp = false;
     let answered = false;
     try {
       const arrivedAt = clock.now();
-      if (from === log.head && waitMs > 0) {
+      // The follower's last reply brought a batch: hold this fetch batchWaitMs so that the writes of
+      // that time come in one reply (unless a full one is ready, or a write waits for followers).
+      const batching = batchWaitMs > 0 && log.head - from < limit;
+      if (batching || (from === log.head && waitMs > 0)) {
         const gone = new AbortController();
         const onClose = () => gone.abort(); // the follower hung up, or the server is closing
         res.once("close", onClose);
         fetch?.holding();
-        await tail.wait(from, waitMs, gone.signal);
+        if (batching) await paced(batchWaitMs, gone.signal);
+        const left = waitMs - (clock.now() - arrivedAt);
+        if (!gone.signal.aborted && from === log.head && left > 0) await tail.wait(from, left, gone.signal);
         res.off("close", onClose);
         if (gone.signal.aborted) return;
         if (logId !== undefined && logId !== log.logId) throw logIdMismatch(logId); // reset while it waited
@@ -235,10 +241,9 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
    * dead peer); the follower opens another, checked again.
    */
   router.post("/replication/stream", async (req, res) => {
-    const { from: opened, limit, waitMs, follower, cascaded, progress } = readFetch(req.query);
+    const { from: opened, limit, waitMs, batchWaitMs, follower, cascaded, progress } = readFetch(req.query);
     if (follower === undefined) throw httpError(400, "INVALID_PARAMETER", "follower is required: a stream is a follower's", { parameter: "follower" });
     if (waitMs === 0) throw httpError(400, "INVALID_PARAMETER", "waitMs is required: how often a stream with nothing new sends a heartbeat", { parameter: "waitMs" });
-    const batchWaitMs = readQueryNumber(req.query, "batchWaitMs", { fallback: 0, max: MAX_EVENTS_WAIT_MS });
     readOrRefuse(opened, 1);
     const serving = { logId: log.logId, epoch: latestEpoch(log.epochs), role: node.role() };
     let from = opened;
@@ -302,7 +307,7 @@ export function serveLog<S>({ log, node, clock, snapshot, followerTimeoutMs }: S
     }
   });
 
-  /** The pause before the next batch on a stream, cut short when a write begins waiting for followers. */
+  /** The pause before the next batch (of a stream, or a fetch held for one), cut short when a write begins waiting for followers. */
   const paced = async (ms: number, signal: AbortSignal) => {
     if (acknowledgements.wanted || signal.aborted) return;
     const cut = new AbortController();

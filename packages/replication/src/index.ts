@@ -7,7 +7,7 @@ export { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 export { readJsonFile, writeFileAtomically } from "./atomic-file.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export { createLogClient, LeaderReplyError, LeaderUnreachableError } from "./log-client.ts";
-export type { EventStream, FetchOptions, LogClient, StreamOptions } from "./log-client.ts";
+export type { EventStream, FetchOptions, LogClient } from "./log-client.ts";
 export { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT, MAX_EVENTS_WAIT_MS, REFUSAL_CODES, RESYNC_CODES } from "./protocol.ts";
 export type { AckRequest, EventsReply, NodeReply, ResyncNeededReply, SnapshotReply, StreamReport, WriteReply } from "./protocol.ts";
 export { createTailWaiters } from "./tail-waiters.ts";

@@ -38,6 +38,12 @@ export interface FetchOptions {
   limit?: number | undefined;
   /** Long-polling: how long the upstream may hold the fetch until there is a new event. */
   waitMs?: number | undefined;
+  /**
+   * Batching: how long the upstream holds the fetch before it answers, so that the writes of that
+   * time come in one reply (not while a write waits for followers). On a stream: the least time
+   * between two lines while writes stream in. The follower's BATCH_WAIT_MS.
+   */
+  batchWaitMs?: number | undefined;
   /** The follower's name, so the upstream can track it (its progress report). */
   follower?: string | undefined;
   /** Every offset below this one is applied (its progress report). */
@@ -49,12 +55,6 @@ export interface FetchOptions {
   /** Where the leader of that epoch takes writes, if the follower knows: a replaced leader that hears of the epoch can say where writes go now. */
   epochLeader?: string | undefined;
   signal?: AbortSignal | undefined;
-}
-
-/** What opening a stream says besides a fetch's options (see `openStream`). */
-export interface StreamOptions extends FetchOptions {
-  /** While writes stream in, the least time between two lines the upstream sends (the follower's BATCH_WAIT_MS). */
-  batchWaitMs?: number | undefined;
 }
 
 /** A stream of the upstream's log, open (`POST /replication/stream`). */
@@ -85,7 +85,7 @@ export interface LogClient<E, S = unknown> {
    * sending each batch as it has it and the follower its progress the other way. Resolves once
    * the upstream accepts it; rejects as `fetchEvents` does (a refusal is the same JSON 4xx).
    */
-  openStream(from: number, options: StreamOptions): Promise<EventStream<E>>;
+  openStream(from: number, options: FetchOptions): Promise<EventStream<E>>;
   /** Fetches the upstream's snapshot. Rejects with one of the two errors above. */
   fetchSnapshot(options?: { follower?: string | undefined; signal?: AbortSignal | undefined }): Promise<SnapshotReply<S>>;
   /** Reports progress between fetches (`POST /replication/ack`). Rejects with one of the two errors above (or the abort). */
@@ -142,7 +142,6 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
     },
     async openStream(from, options) {
       const url = fetchUrl(leaderUrl, "/replication/stream", from, options);
-      if (options.batchWaitMs) url.searchParams.set("batchWaitMs", String(options.batchWaitMs));
       const { signal } = options;
       const up = new PassThrough();
       // The request goes out with its first line of body: the follower's position, as on a fetch.
@@ -227,12 +226,13 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
 }
 
 /** A fetch's URL: the offset and what the follower says of itself (see protocol.ts). */
-function fetchUrl(leaderUrl: string, path: string, from: number, { logId, limit, waitMs, follower, applied, downstream, epoch, epochLeader }: FetchOptions): URL {
+function fetchUrl(leaderUrl: string, path: string, from: number, { logId, limit, waitMs, batchWaitMs, follower, applied, downstream, epoch, epochLeader }: FetchOptions): URL {
   const url = new URL(path, leaderUrl);
   url.searchParams.set("from", String(from));
   if (logId !== undefined) url.searchParams.set("logId", logId);
   if (limit !== undefined) url.searchParams.set("limit", String(limit));
   if (waitMs) url.searchParams.set("waitMs", String(waitMs));
+  if (batchWaitMs) url.searchParams.set("batchWaitMs", String(batchWaitMs));
   if (follower !== undefined) url.searchParams.set("follower", follower);
   if (applied !== undefined) url.searchParams.set("applied", String(applied));
   if (downstream?.length) url.searchParams.set("downstream", JSON.stringify(downstream));

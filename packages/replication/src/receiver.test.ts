@@ -189,10 +189,24 @@ describe("createReceiver -> long-polling", () => {
     expect(await receiver.pollOnce()).toBe(POLL_MS);
   });
 
-  it("waits batchWaitMs after a reply that brought several events, so the next one brings a batch", async () => {
-    const receiver = longPolling([reply(0, [e0, e1], 2), reply(2, [e2], 3)]);
-    expect(await receiver.pollOnce(), "wait after 2 events (writes arriving faster than fetches)").toBe(BATCH_WAIT_MS);
+  it("after a reply that brought several events, fetches at once asking the leader to hold the fetch batchWaitMs, so that it brings a batch", async () => {
+    const receiver = longPolling([reply(0, [e0, e1], 2), reply(2, [e2], 3), reply(3, [], 3)]);
+    expect(await receiver.pollOnce(), "wait after 2 events (writes arriving faster than fetches)").toBe(0);
     expect(await receiver.pollOnce(), "wait after a lone event").toBe(0);
+    const polling = receiver.pollOnce();
+    clock.advance(5000);
+    await polling;
+    expect(
+      client.calls.map((c) => c.batchWaitMs),
+      "the fetch after the batch asks to be held for one; the fetches after a first fetch and after a lone event do not",
+    ).toEqual([undefined, BATCH_WAIT_MS, undefined]);
+  });
+
+  it("does not ask for a batch after a reply that carried ackWanted: a write waits for it to report", async () => {
+    const receiver = longPolling([reply(0, [e0, e1], 2, { ackWanted: "received" }), reply(2, [e2], 3)]);
+    await receiver.pollOnce();
+    await receiver.pollOnce();
+    expect(client.calls.map((c) => c.batchWaitMs)).toEqual([undefined, undefined]);
   });
 
   it("does not wait while the leader has more ready than one reply holds (catching up)", async () => {

@@ -1,7 +1,7 @@
 import type { CascadedRow } from "./downstream.ts";
 import { latestEpoch } from "./epochs.ts";
 import { createFreshness } from "./freshness.ts";
-import { LeaderReplyError, LeaderUnreachableError, type EventStream, type LogClient, type StreamOptions } from "./log-client.ts";
+import { LeaderReplyError, LeaderUnreachableError, type EventStream, type FetchOptions, type LogClient } from "./log-client.ts";
 import { DEFAULT_EVENTS_LIMIT, REFUSAL_CODES, RESYNC_CODES, type EventsReply } from "./protocol.ts";
 import type { LogEntry } from "./log.ts";
 import type { Replica } from "./replica.ts";
@@ -42,9 +42,9 @@ export interface ReceiverOptions<E, S> {
   longPollMs?: number;
   /**
    * With long-polling: after a fetch that brought more than one new event (writes are arriving
-   * faster than fetches go round), wait this long before the next fetch, so that it brings the
-   * writes of that time in one batch. A write that finds the follower waiting on the upstream is
-   * not delayed. 0: fetch again at once.
+   * faster than fetches go round), the next fetch asks the upstream to hold it this long, so that
+   * it brings the writes of that time in one batch. A write after a quiet spell is not delayed.
+   * 0: no batching.
    */
   batchWaitMs?: number;
   /**
@@ -75,11 +75,13 @@ export interface ReceiverOptions<E, S> {
  * full sync, it never guesses and never keeps state its upstream no longer has.
  *
  * Under a stream of writes it fetches in batches, like TCP's Nagle algorithm or PostgreSQL's
- * commit_delay with commit_siblings: a round trip costs the upstream more CPU than a write does,
+ * commit_delay with commit_siblings: a round trip costs both ends more CPU than a write does,
  * so a follower that fetched again the moment each reply arrived would take a share of the
- * machine that grows with the write rate. It waits `batchWaitMs` only after a reply that brought
- * more than one event; a write that finds the follower waiting on the upstream still reaches it
- * in one round trip.
+ * machine that grows with the write rate. Only after a reply that brought more than one event,
+ * its next fetch asks the upstream to hold it `batchWaitMs` before answering (as a Kafka
+ * follower's fetch is held for fetch.min.bytes): the follower sends it at once and wakes once,
+ * when the batch comes, instead of once to sleep and once to fetch. A write after a quiet spell
+ * still reaches it in one round trip.
  *
  * While the upstream is down (or refuses) it backs off (poll interval, doubling, at most
  * MAX_BACKOFF_MS) and logs the outage once when it starts and once when it ends, never on every
@@ -122,6 +124,8 @@ export function createReceiver<E, S>({
   let reportedReceived = -1;
   let reportedBelow = "[]";
   let acking = false;
+  /** The last reply brought a batch (more than one new event): the next fetch asks the upstream to hold it `batchWaitMs`. */
+  let batchNext = false;
   /** The stream open now (STREAM=1), which progress reports go up. */
   let open: EventStream<E> | undefined;
   const freshness = createFreshness();
@@ -250,8 +254,9 @@ export function createReceiver<E, S>({
     if (got.accepted > 0) {
       if (replica.nextFrom < reply.head) return 0; // more is ready now: catch up at full speed
       if (longPollMs === 0) return pollIntervalMs;
-      if (reply.ackWanted) return 0; // a write waits for us to say we have it: say it now, no batching
-      return got.accepted > 1 ? batchWaitMs : 0;
+      // A write that waits for us to say we have it is not batched (the upstream would not hold it anyway).
+      batchNext = got.accepted > 1 && !reply.ackWanted;
+      return 0;
     }
     // Nothing new. A long poll the upstream held to the end can be renewed at once; an empty
     // answer that came early (an upstream that does not long-poll) must not turn into a busy loop.
@@ -300,7 +305,7 @@ export function createReceiver<E, S>({
    * ends it (open another at once), a reply calls for a pause (a loop, a gap: what `accept` says),
    * or too much waits to be applied (stop reading; the upstream keeps nothing for us).
    */
-  async function streamFrom(from: number, sentAt: number, options: StreamOptions, signal: AbortSignal | undefined): Promise<number> {
+  async function streamFrom(from: number, sentAt: number, options: FetchOptions, signal: AbortSignal | undefined): Promise<number> {
     const opened = await client.openStream(from, options);
     open = opened;
     try {
@@ -426,9 +431,9 @@ export function createReceiver<E, S>({
 
     /**
      * Fetches once and appends what arrives. Returns how long to wait before the next fetch: 0
-     * when the upstream has more to send right away (or, long-polling, whenever the upstream has
-     * done the waiting), `batchWaitMs` after a long poll that brought a batch, the poll interval
-     * when caught up, a backoff while failing. With `stream`, it opens a stream instead and
+     * when the upstream has more to send right away (or, long-polling, whenever the upstream does
+     * the waiting: after a batch, the next fetch asks it to hold that one `batchWaitMs`), the poll
+     * interval when caught up, a backoff while failing. With `stream`, it opens a stream instead and
      * returns once that stream ends.
      */
     async pollOnce(signal?: AbortSignal): Promise<number> {
@@ -442,9 +447,11 @@ export function createReceiver<E, S>({
       reported = applied;
       reportedReceived = from;
       reportedBelow = JSON.stringify(below);
-      const options = { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal };
+      const batch = stream || batchNext;
+      batchNext = false;
+      const options = { logId: replica.logId, limit: batchLimit, waitMs: longPollMs, batchWaitMs: batch ? batchWaitMs : undefined, follower: followerId, applied, downstream: below, epoch: replica.epochs.length ? latestEpoch(replica.epochs) : undefined, epochLeader: replica.epochs.at(-1)?.url, signal };
       try {
-        if (stream) return await streamFrom(from, sentAt, { ...options, batchWaitMs }, signal);
+        if (stream) return await streamFrom(from, sentAt, options, signal);
         const reply = await client.fetchEvents(from, options);
         inFlight = false;
         return await accept(from, sentAt, reply, signal);
