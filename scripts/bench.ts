@@ -191,7 +191,6 @@ async function measureThroughput() {
     for (let i = 0; i < setup.followers; i++) followers.push(await startFollower(leader.url, setup.longPoll, setup.env));
     leaders.push({ name: setup.name, leader, followers });
   }
-  for (const url of [bare.url, ...leaders.map((p) => p.leader.url)]) await measureWrites(url, 300); // warm up the JITs
 
   const bareRates: number[] = [];
   const bareCpu: number[] = [];
@@ -394,7 +393,6 @@ async function measureDashboard() {
   const idleClosed = await idle(false);
   const idleOpen = await idle(true);
 
-  await measureWrites(leader.url, 300);
   const ratios = { open: [] as number[], closed: [] as number[] };
   const cpu = { open: [] as number[][], closed: [] as number[][] };
   let updatesUnderLoad = 0;
@@ -475,7 +473,7 @@ async function measureSync() {
     await startFollower(leader.url, true, followerEnv);
     setups.push({ name, url: leader.url, proc: leader.proc });
   }
-  for (const url of [bare.url, ...setups.map((s) => s.url)]) await measureWrites(url, 300);
+  for (const url of [bare.url, ...setups.map((s) => s.url)]) await measureWrites(url, 300); // warm up before the latency turns
   const latencies = await latenciesInTurns([{ name: "bare", url: bare.url }, ...setups], size.samples);
   const ratios = Object.fromEntries(setups.map((setup) => [setup.name, [] as number[]])) as Record<SyncSetup, number[]>;
   const versusBare = await betweenYardsticks(async () => (await measureWrites(bare.url, size.windowMs)).perSecond);
@@ -525,7 +523,7 @@ async function measureRaft() {
   try {
     const raftLeader = await raftSettled(group);
     const raft = { url: group.urlOf(raftLeader), procs: [group.proc(raftLeader), ...group.running().filter((id) => id !== raftLeader).map(group.proc)] };
-    for (const url of [bare.url, leader.url, raft.url]) await measureWrites(url, 300);
+    for (const url of [bare.url, leader.url, raft.url]) await measureWrites(url, 300); // warm up before the latency turns
     const latencies = await latenciesInTurns(
       [
         { name: "bare", url: bare.url },

@@ -98,6 +98,7 @@ describe("GET /events -> refusals that change nothing", () => {
     ["a follower id of 65 characters", `follower=${"f".repeat(65)}`],
     ["applied past from", "from=2&follower=f-1&applied=3"],
     ["applied that is not a number", "from=2&follower=f-1&applied=x"],
+    ["batchWaitMs that is not a number", "follower=f-1&applied=0&batchWaitMs=soon"],
     ["downstream that is not JSON", "follower=f-1&applied=0&downstream=%5B"],
     ["downstream rows of the wrong shape", `follower=f-1&applied=0&downstream=${encodeURIComponent('[["f-2"]]')}`],
     ["downstream with an unknown state", `follower=f-1&applied=0&downstream=${encodeURIComponent('[["f-2","f-1","asleep",0,0]]')}`],

@@ -51,17 +51,19 @@ export function createAcknowledgements({ downstream, clock }: { downstream: Pick
   const changed = createHeadListeners(); // told when waits begin and end (a dashboard shows them)
 
   type Positions = ReturnType<Downstream["positions"]>;
+  /** Whether a follower at `p` has `offset`, in the sense of `kind`. */
+  const has = (p: Positions[number], offset: number, kind: AckKind) => (kind === "received" ? p.received : p.applied) > offset;
   /** The followers that have `offset`, in the sense of `kind`. */
   const holdersIn = (positions: Positions, offset: number, kind: AckKind) =>
     positions
-      .filter((p) => (kind === "received" ? p.received : p.applied) > offset)
+      .filter((p) => has(p, offset, kind))
       .map((p) => p.id)
       .sort();
   const holders = (offset: number, kind: AckKind) => holdersIn(downstream.positions(), offset, kind);
   /** How many of `positions` have `offset`, without listing them. */
   const countIn = (positions: Positions, offset: number, kind: AckKind) => {
     let count = 0;
-    for (const p of positions) if ((kind === "received" ? p.received : p.applied) > offset) count++;
+    for (const p of positions) if (has(p, offset, kind)) count++;
     return count;
   };
 
