@@ -59,6 +59,14 @@ async function start(cwd: string, env: Record<string, string>, role: string, scr
 const startLeader = (env: Record<string, string> = {}) => start(apiDir, env, "leader");
 const startFollower = (leaderUrl: string, longPoll: boolean, env: Record<string, string> = {}) =>
   start(workerDir, { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? String(LONG_POLL_MS) : "0", ...env }, "follower");
+/** `count` followers of `leaderUrl` in one process (bench/follower-group.ts), long-polling: one process, a URL each. */
+async function startFollowerGroup(leaderUrl: string, count: number, env: Record<string, string> = {}) {
+  const proc = runServer(scriptsDir, { HOST: "127.0.0.1", DATA_DIR: "", LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: String(LONG_POLL_MS), FOLLOWERS: String(count), ...env }, "bench/follower-group.ts");
+  running.push(proc);
+  const [, urls] = await proc.waitForLine(/\[followers\] listening on (.+)$/, 180_000);
+  proc.discardOutput();
+  return { proc, urls: urls!.split(" ") };
+}
 async function stopAll() {
   await Promise.all(running.splice(0).map((p) => p.kill()));
 }
@@ -164,6 +172,8 @@ const SETUPS = [
   { name: "alone", followers: 0, longPoll: true, env: {} },
   { name: "three", followers: 3, longPoll: true, env: {} },
   { name: "eight", followers: 8, longPoll: true, env: {} },
+  // The same eight in one process: what they cost the leader, with less of what eight processes cost a machine of two cores.
+  { name: "eightTogether", followers: 8, longPoll: true, env: {}, oneProcess: true },
   // The same eight fetching at most five times a second under a stream instead of twenty: what a fetch's fixed cost weighs.
   { name: "eightBatched", followers: 8, longPoll: true, env: { BATCH_WAIT_MS: String(BATCHED_WAIT_MS) } },
   // The same eight each keeping one stream open (STREAM=1): a batch is a line down it, not a request and its reply.
@@ -173,8 +183,8 @@ type SetupName = (typeof SETUPS)[number]["name"];
 
 /**
  * The bare Express handler and the leaders of SETUPS (with one follower long-polling or polling,
- * with none, with three and with eight, and eight again with a longer BATCH_WAIT_MS) in
- * alternating windows: bare, leader, bare, next
+ * with none, with three, with eight in one process and eight processes, and eight processes again
+ * with a longer BATCH_WAIT_MS and streaming) in alternating windows: bare, leader, bare, next
  * leader, bare, ... Each leader window is compared with the mean of the bare windows on either
  * side of it, so a drift in the machine's load (this machine is shared) cancels out instead of
  * landing on one side. The leader with no follower tells the leader's own work (deciding,
@@ -184,12 +194,17 @@ type SetupName = (typeof SETUPS)[number]["name"];
 async function measureThroughput() {
   type Server = Awaited<ReturnType<typeof startLeader>>;
   const bare = await start(scriptsDir, {}, "bare", "bench/bare-express.ts");
-  const leaders = [] as { name: SetupName; leader: Server; followers: Server[] }[];
+  const leaders = [] as { name: SetupName; leader: Server; followers: { url: string }[]; processes: RunningProcess[] }[];
   for (const setup of SETUPS) {
     const leader = await startLeader();
+    if ("oneProcess" in setup) {
+      const group = await startFollowerGroup(leader.url, setup.followers, setup.env);
+      leaders.push({ name: setup.name, leader, followers: group.urls.map((url) => ({ url })), processes: [group.proc] });
+      continue;
+    }
     const followers: Server[] = [];
     for (let i = 0; i < setup.followers; i++) followers.push(await startFollower(leader.url, setup.longPoll, setup.env));
-    leaders.push({ name: setup.name, leader, followers });
+    leaders.push({ name: setup.name, leader, followers, processes: followers.map((f) => f.proc) });
   }
 
   const bareRates: number[] = [];
@@ -204,9 +219,9 @@ async function measureThroughput() {
   };
   const versusBare = await betweenYardsticks(measureBare);
   for (let round = 0; round < size.rounds; round++) {
-    for (const { name, leader, followers } of leaders) {
+    for (const { name, leader, followers, processes } of leaders) {
       let before = { events: 0, fetches: 0, requests: 0 };
-      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, ...followers.map((f) => f.proc)], async () => void (before = await replicationCounts(leader.url, followers)));
+      const l = await measureWrites(leader.url, size.windowMs, [leader.proc, ...processes], async () => void (before = await replicationCounts(leader.url, followers)));
       const after = await replicationCounts(leader.url, followers);
       of[name].events += after.events - before.events;
       of[name].fetches += after.fetches - before.fetches;
@@ -216,6 +231,11 @@ async function measureThroughput() {
       of[name].leaderCpu.push(l.cpuUsPerWrite[0]!);
       if (followers.length) of[name].followerCpu.push(l.cpuUsPerWrite.slice(1).reduce((a, b) => a + b, 0) / followers.length);
     }
+  }
+  // Every follower of every setup, in one process or its own, has everything its leader took.
+  for (const { name, leader, followers } of leaders) {
+    const { head } = (await json("GET", `${leader.url}/replication`)).body as { head: number };
+    for (const f of followers) await until(`${name}: ${f.url} applies all ${head} events`, async () => ((await json("GET", `${f.url}/status`)).body.appliedOffset === head - 1 ? true : undefined));
   }
   await stopAll();
   const summary = (name: SetupName) => ({
@@ -672,9 +692,9 @@ const sections = {
       ...rows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
 
-    const { three, eight, eightBatched, eightStreamed } = throughput;
+    const { three, eight, eightTogether, eightBatched, eightStreamed } = throughput;
     const versusNone = (setup: typeof long) => `${percent(setup.versusAlone)} of the leader with none`;
-    const followed = [long, three, eight, eightBatched, eightStreamed];
+    const followed = [long, three, eightTogether, eight, eightBatched, eightStreamed];
     const manyRows: string[][] = [
       ["write throughput (% of bare Express in the same rounds)", percent(alone.ratio), ...followed.map((s) => `${percent(s.ratio)} (${versusNone(s)})`)],
       ["middle half of the rounds", spread(alone.ratioQuartiles), ...followed.map((s) => spread(s.ratioQuartiles))],
@@ -684,8 +704,8 @@ const sections = {
       ["requests to the leader per event replicated (fetches + progress reports)", "", ...followed.map((s) => s.requestsPerEvent.toFixed(3))],
     ];
     const manyTable = [
-      `| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers | 8 followers, BATCH_WAIT_MS=${BATCHED_WAIT_MS} | 8 followers, STREAM=1 |`,
-      "| --- | --- | --- | --- | --- | --- | --- |",
+      `| while 16 clients write | no follower | 1 follower | 3 followers | 8 followers in one process | 8 follower processes | 8 processes, BATCH_WAIT_MS=${BATCHED_WAIT_MS} | 8 processes, STREAM=1 |`,
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
       ...manyRows.map((r) => `| ${r.join(" | ")} |`),
     ].join("\n");
     const hopTable = [
