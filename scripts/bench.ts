@@ -640,7 +640,7 @@ const sections = {
     console.log(`replication latency while ${CLIENTS} clients write, ${size.loadedMs} ms each`);
     const longLoaded = await measureLatencyUnderLoad(true, size.loadedMs);
     const polledLoaded = await measureLatencyUnderLoad(false, size.loadedMs);
-    console.log(`write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers`);
+    console.log(`write throughput, ${CLIENTS} clients, ${size.rounds} rounds of ${size.windowMs} ms per server: bare, and leaders with 1 (long-polling, polling), 0, 3 and 8 followers (in one process, and in eight)`);
     const throughput = await measureThroughput();
     console.log(`follower catch-up from a backlog of ${size.backlog.toLocaleString("en-US")}`);
     const catchUpLong = await measureCatchUp(size.backlog, true);
@@ -800,7 +800,9 @@ ${table}
 
 ## Many followers
 
-Target: eight followers cost the leader at most 20% of the throughput it has with none.
+Target: eight followers cost the leader at most 20% of the throughput it has with none (the
+eight in one process; the eight processes show what they cost a machine of two cores besides:
+see [many followers](many-followers.md#what-eight-followers-cost-on-two-cores)).
 
 ${manyTable}
 
@@ -832,13 +834,20 @@ All black-box, real processes on 127.0.0.1, \`APPLY_LAG_MS=0\`:
   reply of several events), which this figure includes.
 - **Throughput**: ${CLIENTS} clients, each sending \`POST /orders\` one after another for
   ${size.windowMs / 1000} s; the servers take turns (bare, leader, bare, next leader, bare, ...)
-  for ${size.rounds} rounds: seven leaders, one with a long-polling follower, one with a polling
+  for ${size.rounds} rounds: eight leaders, one with a long-polling follower, one with a polling
   follower, one with no follower (which shows what the leader's own work costs apart from
-  replication), one with three and three with eight long-polling followers, the second of them with
-  \`BATCH_WAIT_MS=${BATCHED_WAIT_MS}\` (a follower under a stream fetches at most five times a second
-  instead of twenty), which shows what the fixed cost of a fetch weighs against the events it brings,
-  and the third with \`STREAM=1\` (each follower keeps one stream open: a batch is a line down it,
-  and a progress report a line up it, instead of a request and its reply). Every process runs
+  replication), one with three and four with eight long-polling followers. The first eight run in
+  one process (\`scripts/bench/follower-group.ts\`: each has its own port, node, log, state and
+  connection to the leader, as \`apps/worker\` builds it, so the leader serves them as it serves
+  processes); the other three are eight processes each, as \`FOLLOWERS=8 pnpm dev\` runs them: with
+  the defaults, with \`BATCH_WAIT_MS=${BATCHED_WAIT_MS}\` (a follower under a stream fetches at most five
+  times a second instead of twenty), which shows what the fixed cost of a fetch weighs against the
+  events it brings, and with \`STREAM=1\` (each follower keeps one stream open: a batch is a line down
+  it, and a progress report a line up it, instead of a request and its reply). On this machine
+  every process shares two cores with the leader, so the CPU its followers spend is taken from it;
+  eight processes spend more than the same eight followers in one process, as each wakes, cold,
+  for every batch, and the eight in one process come closer to what followers on machines of
+  their own cost the leader. Every process runs
   throughout, so the followers of the leaders not being measured send their heartbeats meanwhile.
   Every window of every part (here, and in the dashboard's, synchronous and Raft rounds below) is
   preceded by ${WARM_UP_MS} ms of the same load, not counted: a process that sat idle while the others
