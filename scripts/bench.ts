@@ -57,11 +57,12 @@ async function start(cwd: string, env: Record<string, string>, role: string, scr
   return { proc, url: url! };
 }
 const startLeader = (env: Record<string, string> = {}) => start(apiDir, env, "leader");
-const startFollower = (leaderUrl: string, longPoll: boolean, env: Record<string, string> = {}) =>
-  start(workerDir, { LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? String(LONG_POLL_MS) : "0", ...env }, "follower");
+/** A follower's environment in every setup: no lag, the chapter's poll interval, long-polling or not. */
+const followerEnv = (leaderUrl: string, longPoll: boolean) => ({ LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: longPoll ? String(LONG_POLL_MS) : "0" });
+const startFollower = (leaderUrl: string, longPoll: boolean, env: Record<string, string> = {}) => start(workerDir, { ...followerEnv(leaderUrl, longPoll), ...env }, "follower");
 /** `count` followers of `leaderUrl` in one process (bench/follower-group.ts), long-polling: one process, a URL each. */
 async function startFollowerGroup(leaderUrl: string, count: number, env: Record<string, string> = {}) {
-  const proc = runServer(scriptsDir, { HOST: "127.0.0.1", DATA_DIR: "", LEADER_URL: leaderUrl, APPLY_LAG_MS: "0", POLL_INTERVAL_MS: "300", LONG_POLL_MS: String(LONG_POLL_MS), FOLLOWERS: String(count), ...env }, "bench/follower-group.ts");
+  const proc = runServer(scriptsDir, { HOST: "127.0.0.1", DATA_DIR: "", ...followerEnv(leaderUrl, true), FOLLOWERS: String(count), ...env }, "bench/follower-group.ts");
   running.push(proc);
   const [, urls] = await proc.waitForLine(/\[followers\] listening on (.+)$/, 180_000);
   proc.discardOutput();
