@@ -107,19 +107,28 @@ export function createFollowerRole({ id, orders, log, client, clock, logLine, se
   const link = createLink(client);
 
   // One line per applied event, as the chapter shows them; a burst applied in one go (a batch
-  // fetched under load, a catch-up) is one line for all of it, not hundreds.
-  let appliedNow: { entry: LogEntry<OrderEvent>; lag: number }[] = [];
-  const logApplied = () => {
-    if (appliedNow.length <= MAX_APPLIED_LINES) {
-      for (const { entry, lag } of appliedNow) logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${lag}ms`);
-    } else {
-      const lags = appliedNow.map((a) => a.lag);
-      const last = appliedNow.at(-1)!.entry;
-      logLine(`applied offset=${appliedNow[0]!.entry.offset}..${last.offset} (${appliedNow.length} events, the last type=${last.type} orderId=${last.orderId}) lag=${Math.min(...lags)}..${Math.max(...lags)}ms`);
-    }
-    appliedNow = [];
+  // fetched under load, a catch-up) is one line for all of it, not hundreds, and keeps only what
+  // that line needs, not a record per event.
+  const emptyBurst = () => ({ count: 0, first: [] as { entry: LogEntry<OrderEvent>; lag: number }[], last: undefined as LogEntry<OrderEvent> | undefined, minLag: Infinity, maxLag: -Infinity });
+  let burst = emptyBurst();
+  const noteApplied = (entry: LogEntry<OrderEvent>, now: number) => {
+    const lag = now - entry.at;
+    burst.count++;
+    if (burst.first.length < MAX_APPLIED_LINES) burst.first.push({ entry, lag });
+    burst.last = entry;
+    burst.minLag = Math.min(burst.minLag, lag);
+    burst.maxLag = Math.max(burst.maxLag, lag);
   };
-  const replica = createReplica<OrderEvent>({ log, applyLagMs, apply: (entry) => applyEvent(orders, entry), onApplied: (entry, now) => appliedNow.push({ entry, lag: now - entry.at }) });
+  const logApplied = () => {
+    const { count, first, last, minLag, maxLag } = burst;
+    if (count <= MAX_APPLIED_LINES) {
+      for (const { entry, lag } of first) logLine(`applied offset=${entry.offset} type=${entry.type} orderId=${entry.orderId} lag=${lag}ms`);
+    } else {
+      logLine(`applied offset=${first[0]!.entry.offset}..${last!.offset} (${count} events, the last type=${last!.type} orderId=${last!.orderId}) lag=${minLag}..${maxLag}ms`);
+    }
+    if (count > 0) burst = emptyBurst();
+  };
+  const replica = createReplica<OrderEvent>({ log, applyLagMs, apply: (entry) => applyEvent(orders, entry), onApplied: noteApplied });
   if (resumeAt) replica.resume(resumeAt, clock.now());
   const receiver = createReceiver({
     client: link.client,

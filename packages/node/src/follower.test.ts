@@ -193,6 +193,27 @@ describe("follower GET /status -> replication position", () => {
   });
 });
 
+describe("follower log lines -> what it applied", () => {
+  it("says each event it applies in a line of its own, and a burst of more than five in one line", async () => {
+    const lines: string[] = [];
+    // No lag: what a fetch brings is applied in one go, as under load.
+    follower = await createFollower({ client, applyLagMs: 0, pollIntervalMs: POLL_MS, clock, logLine: (line) => lines.push(line) });
+    const applied = () => lines.filter((line) => line.startsWith("applied"));
+
+    await replicate(0, [created, confirmed]);
+    expect(applied()).toEqual([
+      "applied offset=0 type=OrderCreated orderId=o-1 lag=60000ms",
+      "applied offset=1 type=OrderConfirmed orderId=o-1 lag=50000ms",
+    ]);
+
+    // Seven written a second apart, the newest 10 s before the clock's start, applied LAG_MS after it.
+    const burst = Array.from({ length: 7 }, (_, i) => entry(2 + i, "OrderCreated", `o-${2 + i}`, T0 - 16_000 + i * 1000));
+    lines.length = 0;
+    await replicate(2, burst);
+    expect(applied()).toEqual([`applied offset=2..8 (7 events, the last type=OrderCreated orderId=o-8) lag=${10_000 + LAG_MS}..${16_000 + LAG_MS}ms`]);
+  });
+});
+
 describe("follower start/stop -> background loops", () => {
   afterEach(() => vi.useRealTimers());
 

@@ -177,7 +177,7 @@ export function createLogClient<E, S = unknown>({ leaderUrl }: { leaderUrl: stri
                 throw new LeaderReplyError(200, "BAD_REPLY", "a line of the leader's stream is not JSON");
               }
               const ended = body as { ok?: unknown; status?: unknown } | null;
-              if (ended?.ok === false) throw replyError(typeof ended.status === "number" ? ended.status : 409, line);
+              if (ended?.ok === false) throw replyErrorOf(typeof ended.status === "number" ? ended.status : 409, ended);
               if (!isEventsReply(body, expected)) throw new LeaderReplyError(200, "BAD_REPLY", "a line of the leader's stream does not follow the protocol", body);
               expected = (body as EventsReply<E>).nextFrom;
               yield body as EventsReply<E>;
@@ -241,14 +241,20 @@ function fetchUrl(leaderUrl: string, path: string, from: number, { logId, limit,
   return url;
 }
 
-/** An error reply (a status other than 200, or a stream's last line) as a LeaderReplyError with the upstream's code. */
+/** An error reply (a status other than 200) as a LeaderReplyError with the upstream's code. */
 function replyError(status: number, text: string): LeaderReplyError {
-  let body: { code?: unknown; error?: unknown } | null = null;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     return new LeaderReplyError(status, "BAD_REPLY", `leader replied ${status} with a body that is not JSON`);
   }
+  return replyErrorOf(status, body);
+}
+
+/** An error reply already parsed (a reply's body, or a stream's last line) as a LeaderReplyError with the upstream's code. */
+function replyErrorOf(status: number, parsed: unknown): LeaderReplyError {
+  const body = parsed as { code?: unknown; error?: unknown } | null;
   const code = typeof body?.code === "string" ? body.code : "BAD_REPLY";
   const message = typeof body?.error === "string" ? body.error : `leader replied ${status}`;
   return new LeaderReplyError(status, code, message, body);
