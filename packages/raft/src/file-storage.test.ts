@@ -37,6 +37,18 @@ describe("Raft state on disk (DATA_DIR)", () => {
     expect(run(dir, (s) => s.load())).toEqual({ currentTerm: 3, votedFor: "n2", log: [{ term: 1, noop: true }, entry(1, "a"), entry(3, "b")] });
   });
 
+  it("loads what was saved since the last load, read back from the file, and refuses entries past the stored log's end", () => {
+    const dir = dataDir();
+    run(dir, (s) => s.save({ entries: { from: 1, entries: [entry(1, "a"), entry(1, "b")] } }));
+    run(dir, (s) => {
+      const first = s.load().log;
+      s.save({ entries: { from: 2, entries: [entry(2, "x"), entry(2, "y")] } });
+      expect(first, "what the first load gave the node, untouched by the save").toEqual([entry(1, "a"), entry(1, "b")]);
+      expect(s.load().log).toEqual([entry(1, "a"), entry(2, "x"), entry(2, "y")]);
+      expect(() => s.save({ entries: { from: 5, entries: [entry(2, "z")] } })).toThrow(/cannot store entries from index 5: the stored log ends at 3/);
+    });
+  });
+
   it("cuts off a conflicting suffix on disk when entries from an earlier index replace it", () => {
     const dir = dataDir();
     run(dir, (s) => s.save({ entries: { from: 1, entries: [entry(1, "a"), entry(1, "b"), entry(1, "c")] } }));

@@ -1,7 +1,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { LogEntry } from "./log.ts";
-import { applyChanges, type HardState, type RaftStorage } from "./storage.ts";
+import { checkStoreFrom, type HardState, type RaftStorage } from "./storage.ts";
 
 /** Which node of which group a DATA_DIR belongs to: the first thing both files say. */
 interface Identity {
@@ -72,14 +72,21 @@ export function openFileStorage<C>({ dir, groupId, nodeId, logLine = () => {} }:
     fsyncSync(fd);
     logLine(`dropped a torn last line of ${files.log} (${Buffer.byteLength(logText!) - wholeBytes} bytes, cut short by a crash; it was never acknowledged)`);
   }
-  const log: LogEntry<C>[] = entries;
+  // The entries read at start-up, kept only until the node loads them: from then on the node's own
+  // log is the one copy in memory, and the file is read again if it is ever asked for once more.
+  let read: LogEntry<C>[] | undefined = entries;
 
   return {
-    load: () => ({ ...hardState, log: [...log] }),
+    load() {
+      const log = read ?? readLog<C>(readFileSync(files.log, "utf8"), files.log, checkIdentity).entries;
+      read = undefined;
+      return { ...hardState, log };
+    },
     save(changes) {
       if (changes.entries) {
         const { from, entries: more } = changes.entries;
-        applyChanges(log, changes);
+        checkStoreFrom(from, offsets.length - 1);
+        read = undefined;
         offsets.length = from; // offsets[i] is where entry i + 1 begins; offsets[from - 1] is where the new ones go
         let at = offsets[from - 1]!;
         ftruncateSync(fd, at);

@@ -31,11 +31,16 @@ export interface RaftStorage<C> {
   save(changes: Changes<C>): void;
 }
 
+/** Entries are stored from index `from` of a stored log of `length` entries: within it, or right after its end. */
+export function checkStoreFrom(from: number, length: number): void {
+  if (from < 1 || from > length + 1) throw new RangeError(`cannot store entries from index ${from}: the stored log ends at ${length}`);
+}
+
 /** Applies `changes` to a log kept as an array (index i at position i - 1). */
 export function applyChanges<C>(log: LogEntry<C>[], changes: Changes<C>): void {
   if (!changes.entries) return;
   const { from, entries } = changes.entries;
-  if (from < 1 || from > log.length + 1) throw new RangeError(`cannot store entries from index ${from}: the stored log ends at ${log.length}`);
+  checkStoreFrom(from, log.length);
   log.length = from - 1;
   log.push(...entries);
 }
